@@ -1,0 +1,2 @@
+//! Shared helpers for the pdpo benches.
+#![forbid(unsafe_code)]
