@@ -71,7 +71,10 @@ impl SubjectGraph {
 
         let own = store.fetch(subject_entity, std::slice::from_ref(subject)).await?;
         let Some(own) = own.into_iter().next() else {
-            return Err(StoreError::new(StoreErrorKind::NotFound, format!("no `{subject_entity}` record with key {subject}")));
+            return Err(StoreError::new(
+                StoreErrorKind::NotFound,
+                format!("no `{subject_entity}` record with key {subject}"),
+            ));
         };
         found.entry(subject_entity.clone()).or_default().insert(own.key.clone(), fresh(own));
 
@@ -90,7 +93,11 @@ impl SubjectGraph {
                     LinkKind::ReferencedBy { columns } => {
                         let keys: BTreeSet<Key> = parents
                             .iter()
-                            .filter_map(|(_, r)| Key::from_values(columns.iter().map(|c| r.get(c).unwrap_or(&crate::Value::Null))))
+                            .filter_map(|(_, r)| {
+                                Key::from_values(
+                                    columns.iter().map(|c| r.get(c).unwrap_or(&crate::Value::Null)),
+                                )
+                            })
                             .collect();
                         if keys.is_empty() {
                             continue;
@@ -107,7 +114,11 @@ impl SubjectGraph {
                         let rows = store.find(through, &lookup).await?;
                         let keys: BTreeSet<Key> = rows
                             .iter()
-                            .filter_map(|r| Key::from_values(columns.iter().map(|c| r.get(c).unwrap_or(&crate::Value::Null))))
+                            .filter_map(|r| {
+                                Key::from_values(
+                                    columns.iter().map(|c| r.get(c).unwrap_or(&crate::Value::Null)),
+                                )
+                            })
                             .collect();
                         let records = if keys.is_empty() {
                             Vec::new()
@@ -118,7 +129,11 @@ impl SubjectGraph {
                     }
                 };
                 for r in joins {
-                    found.entry(r.entity.clone()).or_default().entry(r.key.clone()).or_insert_with(|| fresh(r));
+                    found
+                        .entry(r.entity.clone())
+                        .or_default()
+                        .entry(r.key.clone())
+                        .or_insert_with(|| fresh(r));
                 }
                 let slot = found.entry(entity.name.clone()).or_default();
                 for r in records {

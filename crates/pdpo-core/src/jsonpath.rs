@@ -128,7 +128,10 @@ impl FromStr for JsonPath {
                         i += 1;
                     }
                     if start == i {
-                        return Err(InvalidJsonPath { at: start, reason: "expected a member name after `.`" });
+                        return Err(InvalidJsonPath {
+                            at: start,
+                            reason: "expected a member name after `.`",
+                        });
                     }
                     segments.push(Segment::Member(text[start..i].to_owned()));
                 }
@@ -157,7 +160,12 @@ impl FromStr for JsonPath {
                                 .map_err(|_| InvalidJsonPath { at: start, reason: "index too large" })?;
                             segments.push(Segment::Index(n));
                         }
-                        _ => return Err(InvalidJsonPath { at: i, reason: "expected `*`, a quoted name or an index after `[`" }),
+                        _ => {
+                            return Err(InvalidJsonPath {
+                                at: i,
+                                reason: "expected `*`, a quoted name or an index after `[`",
+                            });
+                        }
                     }
                     if b.get(i) != Some(&b']') {
                         return Err(InvalidJsonPath { at: i, reason: "expected `]`" });
@@ -185,7 +193,8 @@ mod tests {
 
     #[test]
     fn parses_and_selects() {
-        let doc = json!({"phones": {"home": "1", "work": "2"}, "emails": [{"address": "a"}, {"x": 1}], "a b": 3});
+        let doc =
+            json!({"phones": {"home": "1", "work": "2"}, "emails": [{"address": "a"}, {"x": 1}], "a b": 3});
         let sel = |p: &str| p.parse::<JsonPath>().unwrap().select(&doc).len();
         assert_eq!(sel("$.phones.*"), 2);
         assert_eq!(sel("$.emails[*].address"), 1);

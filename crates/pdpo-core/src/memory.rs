@@ -6,8 +6,8 @@ use std::ops::Bound;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use crate::{
-    Applied, AuditEvent, BlobStore, Change, ChangeSet, ColumnInfo, ColumnType, DataStore, EventSink, Identifier, Key,
-    KeyValue, LinkKind, Lookup, Page, Record, Schema, StoreError, StoreErrorKind, Value,
+    Applied, AuditEvent, BlobStore, Change, ChangeSet, ColumnInfo, ColumnType, DataStore, EventSink,
+    Identifier, Key, KeyValue, LinkKind, Lookup, Page, Record, Schema, StoreError, StoreErrorKind, Value,
 };
 
 /// How records of one entity refer to records of another (for cascade checks).
@@ -82,7 +82,12 @@ impl Table {
         match by {
             RefBy::Columns(cols) => match self.indexes.get(cols) {
                 Some(idx) => idx.get(key).map(|s| s.iter().cloned().collect()).unwrap_or_default(),
-                None => self.rows.values().filter(|r| tuple(r, cols).as_ref() == Some(key)).map(|r| r.key.clone()).collect(),
+                None => self
+                    .rows
+                    .values()
+                    .filter(|r| tuple(r, cols).as_ref() == Some(key))
+                    .map(|r| r.key.clone())
+                    .collect(),
             },
             RefBy::Array(col) => {
                 let Some(first) = key.parts().first() else { return Vec::new() };
@@ -158,17 +163,37 @@ impl MemoryStore {
             for l in &e.links {
                 match &l.kind {
                     LinkKind::ForeignKey { columns } => {
-                        references.push(Reference { from: e.name.clone(), to: l.to.clone(), by: RefBy::Columns(s(columns)) });
+                        references.push(Reference {
+                            from: e.name.clone(),
+                            to: l.to.clone(),
+                            by: RefBy::Columns(s(columns)),
+                        });
                     }
                     LinkKind::ReferencedBy { columns } => {
-                        references.push(Reference { from: l.to.clone(), to: e.name.clone(), by: RefBy::Columns(s(columns)) });
+                        references.push(Reference {
+                            from: l.to.clone(),
+                            to: e.name.clone(),
+                            by: RefBy::Columns(s(columns)),
+                        });
                     }
                     LinkKind::Join { through, columns, to_columns } => {
-                        references.push(Reference { from: through.clone(), to: e.name.clone(), by: RefBy::Columns(s(columns)) });
-                        references.push(Reference { from: through.clone(), to: l.to.clone(), by: RefBy::Columns(s(to_columns)) });
+                        references.push(Reference {
+                            from: through.clone(),
+                            to: e.name.clone(),
+                            by: RefBy::Columns(s(columns)),
+                        });
+                        references.push(Reference {
+                            from: through.clone(),
+                            to: l.to.clone(),
+                            by: RefBy::Columns(s(to_columns)),
+                        });
                     }
                     LinkKind::Array { column } => {
-                        references.push(Reference { from: e.name.clone(), to: l.to.clone(), by: RefBy::Array(column.to_string()) });
+                        references.push(Reference {
+                            from: e.name.clone(),
+                            to: l.to.clone(),
+                            by: RefBy::Array(column.to_string()),
+                        });
                     }
                 }
             }
@@ -184,7 +209,8 @@ impl MemoryStore {
                 }
             }
         }
-        let shared = Shared { schema, references, state: RwLock::new(state), sink, fail_at: Mutex::new(None) };
+        let shared =
+            Shared { schema, references, state: RwLock::new(state), sink, fail_at: Mutex::new(None) };
         Self { shared: Arc::new(shared), tenant: None }
     }
 
@@ -305,7 +331,8 @@ impl MemoryStore {
             .take(limit)
             .cloned()
             .collect();
-        let next = if records.len() == limit && limit > 0 { records.last().map(|r| r.key.clone()) } else { None };
+        let next =
+            if records.len() == limit && limit > 0 { records.last().map(|r| r.key.clone()) } else { None };
         Ok(Page { records, next })
     }
 
@@ -320,7 +347,10 @@ impl MemoryStore {
         let mut prepared = Vec::with_capacity(cs.changes.len());
         for (i, change) in cs.changes.into_iter().enumerate() {
             if fail_at == Some(i) {
-                return Err(StoreError::new(StoreErrorKind::Backend, format!("injected failure at change {i}")));
+                return Err(StoreError::new(
+                    StoreErrorKind::Backend,
+                    format!("injected failure at change {i}"),
+                ));
             }
             let target = change.target();
             let entity = self.entity(&target.entity)?;
@@ -329,7 +359,9 @@ impl MemoryStore {
             let exists = |st_rows: Option<&Table>| {
                 added.contains(&id)
                     || (!gone.contains(&id)
-                        && st_rows.and_then(|t| t.rows.get(&target.key)).is_some_and(|r| Self::visible(scope, r)))
+                        && st_rows
+                            .and_then(|t| t.rows.get(&target.key))
+                            .is_some_and(|r| Self::visible(scope, r)))
             };
             match change {
                 Change::Insert(mut r) => {
@@ -347,7 +379,11 @@ impl MemoryStore {
                                 r.values.insert(col.to_string(), part.to_value());
                             }
                             Some(v) if KeyValue::from_value(v).as_ref() == Some(part) => {}
-                            Some(_) => return Err(StoreError::invalid(format!("{target}: key column `{col}` differs from the key"))),
+                            Some(_) => {
+                                return Err(StoreError::invalid(format!(
+                                    "{target}: key column `{col}` differs from the key"
+                                )));
+                            }
                         }
                     }
                     if let Some((c, t)) = scope {
@@ -356,12 +392,20 @@ impl MemoryStore {
                                 r.values.insert(c.to_owned(), Value::Text(t.to_owned()));
                             }
                             Some(v) if v.as_text() == Some(t) => {}
-                            Some(_) => return Err(StoreError::invalid(format!("{target}: tenant column `{c}` names another tenant"))),
+                            Some(_) => {
+                                return Err(StoreError::invalid(format!(
+                                    "{target}: tenant column `{c}` names another tenant"
+                                )));
+                            }
                         }
                     }
-                    let taken = added.contains(&id) || (!gone.contains(&id) && table.is_some_and(|t| t.rows.contains_key(&r.key)));
+                    let taken = added.contains(&id)
+                        || (!gone.contains(&id) && table.is_some_and(|t| t.rows.contains_key(&r.key)));
                     if taken {
-                        return Err(StoreError::new(StoreErrorKind::Conflict, format!("{target} already exists")));
+                        return Err(StoreError::new(
+                            StoreErrorKind::Conflict,
+                            format!("{target} already exists"),
+                        ));
                     }
                     gone.remove(&id);
                     added.insert(id);
@@ -373,13 +417,19 @@ impl MemoryStore {
                     }
                     for col in set.keys() {
                         if entity.is_key_column(col) {
-                            return Err(StoreError::invalid(format!("{target}: key column `{col}` cannot change")));
+                            return Err(StoreError::invalid(format!(
+                                "{target}: key column `{col}` cannot change"
+                            )));
                         }
                         if scope.is_some_and(|(c, _)| c == col) {
-                            return Err(StoreError::invalid(format!("{target}: tenant column `{col}` cannot change")));
+                            return Err(StoreError::invalid(format!(
+                                "{target}: tenant column `{col}` cannot change"
+                            )));
                         }
                         if !crate::ident::is_identifier(col) {
-                            return Err(StoreError::invalid(format!("{target}: a column name is not an identifier")));
+                            return Err(StoreError::invalid(format!(
+                                "{target}: a column name is not an identifier"
+                            )));
                         }
                     }
                     prepared.push(Change::Update { target, set });
@@ -402,7 +452,10 @@ impl MemoryStore {
                     if !gone.contains(&(r.from.clone(), k.clone())) {
                         return Err(StoreError::new(
                             StoreErrorKind::WouldCascade,
-                            format!("deleting {entity}[{key}] would cascade into {}[{k}], which the change set does not delete", r.from),
+                            format!(
+                                "deleting {entity}[{key}] would cascade into {}[{k}], which the change set does not delete",
+                                r.from
+                            ),
                         ));
                     }
                 }
@@ -412,7 +465,11 @@ impl MemoryStore {
         let n_events = cs.events.len() as u64;
         match &self.shared.sink {
             Some(sink) => sink.append(&cs.events).map_err(|e| {
-                StoreError::new(StoreErrorKind::Audit, "the audit sink refused the events; nothing was applied").with_source(e)
+                StoreError::new(
+                    StoreErrorKind::Audit,
+                    "the audit sink refused the events; nothing was applied",
+                )
+                .with_source(e)
             })?,
             None => st.events.extend(cs.events),
         }
@@ -469,16 +526,25 @@ impl MemoryStore {
         let mut cols: BTreeMap<String, ColumnInfo> = BTreeMap::new();
         if let Some(r) = sample {
             for (name, v) in &r.values {
-                cols.insert(name.clone(), ColumnInfo { name: name.clone(), ty: infer(Some(v)), nullable: true, max_len: None });
+                cols.insert(
+                    name.clone(),
+                    ColumnInfo { name: name.clone(), ty: infer(Some(v)), nullable: true, max_len: None },
+                );
             }
         }
         for k in &e.key {
             let ty = infer(sample.and_then(|r| r.get(k)));
-            cols.insert(k.to_string(), ColumnInfo { name: k.to_string(), ty, nullable: false, max_len: None });
+            cols.insert(
+                k.to_string(),
+                ColumnInfo { name: k.to_string(), ty, nullable: false, max_len: None },
+            );
         }
         for f in &e.fields {
             let ty = f.column_type.unwrap_or_else(|| infer(sample.and_then(|r| r.get(&f.name))));
-            cols.insert(f.name.to_string(), ColumnInfo { name: f.name.to_string(), ty, nullable: f.nullable, max_len: f.max_len });
+            cols.insert(
+                f.name.to_string(),
+                ColumnInfo { name: f.name.to_string(), ty, nullable: f.nullable, max_len: f.max_len },
+            );
         }
         Ok(cols.into_values().collect())
     }

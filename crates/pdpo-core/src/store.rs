@@ -94,10 +94,18 @@ pub trait DataStore: Send + Sync {
     fn schema(&self) -> &Schema;
 
     /// Records of `entity` with these keys; missing keys are skipped. One batched lookup.
-    fn fetch(&self, entity: &str, keys: &[Key]) -> impl Future<Output = Result<Vec<Record>, StoreError>> + Send;
+    fn fetch(
+        &self,
+        entity: &str,
+        keys: &[Key],
+    ) -> impl Future<Output = Result<Vec<Record>, StoreError>> + Send;
 
     /// Records of `entity` selected by `lookup`. One batched lookup.
-    fn find(&self, entity: &str, lookup: &Lookup) -> impl Future<Output = Result<Vec<Record>, StoreError>> + Send;
+    fn find(
+        &self,
+        entity: &str,
+        lookup: &Lookup,
+    ) -> impl Future<Output = Result<Vec<Record>, StoreError>> + Send;
 
     /// Up to `limit` records of `entity` with keys greater than `after`, in key order. A scan
     /// resumes from any `next` it returned, even after a restart.
@@ -146,7 +154,10 @@ pub trait EventSink: Send + Sync {
 
 /// Deletes the blobs queued by committed change sets, then acknowledges them. Safe to run again
 /// after a crash: a blob already gone counts as deleted. Returns how many were processed.
-pub async fn flush_blob_outbox<D: DataStore, B: BlobStore>(store: &D, blobs: &B) -> Result<usize, StoreError> {
+pub async fn flush_blob_outbox<D: DataStore, B: BlobStore>(
+    store: &D,
+    blobs: &B,
+) -> Result<usize, StoreError> {
     let pending = store.pending_blob_deletes().await?;
     for id in &pending {
         blobs.delete(id).await?;

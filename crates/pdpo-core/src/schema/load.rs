@@ -8,7 +8,10 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::validate::{Source, validate};
-use super::{EraseMode, Entity, Field, FieldOperator, JsonTag, KeyScope, Lifecycle, Link, LinkKind, Problem, Schema, SchemaError};
+use super::{
+    Entity, EraseMode, Field, FieldOperator, JsonTag, KeyScope, Lifecycle, Link, LinkKind, Problem, Schema,
+    SchemaError,
+};
 use crate::{ColumnType, Identifier, PiiCategory, Purpose};
 
 /// The schema format version this crate reads.
@@ -121,7 +124,7 @@ impl Conv<'_> {
         }
     }
 
-    fn ids(&mut self, v: Vec<String>, span: Option<&Range<usize>>, item: &str, what: &str) -> Vec<Identifier> {
+    fn ids(&mut self, v: &[String], span: Option<&Range<usize>>, item: &str, what: &str) -> Vec<Identifier> {
         v.iter().filter_map(|s| self.id(s, span, item, what)).collect()
     }
 }
@@ -139,15 +142,26 @@ pub(super) fn from_toml_str(text: &str, file: Option<&Path>) -> Result<Schema, S
         c.problems.push(src.problem(
             Some(&v.span()),
             "version",
-            format!("schema version {} is not supported (this pdpo reads version {SCHEMA_VERSION})", v.get_ref()),
+            format!(
+                "schema version {} is not supported (this pdpo reads version {SCHEMA_VERSION})",
+                v.get_ref()
+            ),
         ));
     }
-    let subject = c.id(raw.subject.get_ref(), Some(&raw.subject.span()), "subject", "the subject entity name");
-    let tenant_column =
-        raw.tenant_column.as_ref().and_then(|t| c.id(t.get_ref(), Some(&t.span()), "tenant_column", "the tenant column"));
+    let subject =
+        c.id(raw.subject.get_ref(), Some(&raw.subject.span()), "subject", "the subject entity name");
+    let tenant_column = raw
+        .tenant_column
+        .as_ref()
+        .and_then(|t| c.id(t.get_ref(), Some(&t.span()), "tenant_column", "the tenant column"));
     let mut purposes = BTreeMap::new();
     for (name, desc) in raw.purposes {
-        if let Some(id) = c.id(name.get_ref(), Some(&name.span()), &format!("purposes.{}", name.get_ref()), "a purpose name") {
+        if let Some(id) = c.id(
+            name.get_ref(),
+            Some(&name.span()),
+            &format!("purposes.{}", name.get_ref()),
+            "a purpose name",
+        ) {
             purposes.insert(id, desc);
         }
     }
@@ -164,16 +178,19 @@ pub(super) fn from_toml_str(text: &str, file: Option<&Path>) -> Result<Schema, S
             None => ename.clone(),
         };
         let key = re.key.map(OneOrMany::into_vec).unwrap_or_default();
-        let key = c.ids(key, Some(&span), &item, "a key column");
+        let key = c.ids(&key, Some(&span), &item, "a key column");
         let lc = re.lifecycle;
-        let col = |v: Option<String>, c: &mut Conv<'_>| v.and_then(|s| c.id(&s, Some(&span), &item, "a lifecycle column"));
+        let col = |v: Option<String>, c: &mut Conv<'_>| {
+            v.and_then(|s| c.id(&s, Some(&span), &item, "a lifecycle column"))
+        };
         let lifecycle = Lifecycle {
             created: col(lc.created, &mut c),
             updated: col(lc.updated, &mut c),
             last_activity: col(lc.last_activity, &mut c),
             closed: col(lc.closed, &mut c),
         };
-        let mut entity = Entity::new(ename.clone(), key).with_table(table).with_lifecycle(lifecycle).with_erase(re.erase);
+        let mut entity =
+            Entity::new(ename.clone(), key).with_table(table).with_lifecycle(lifecycle).with_erase(re.erase);
         entity.span = Some(span.clone());
 
         for rl in re.links {
@@ -195,7 +212,12 @@ pub(super) fn from_toml_str(text: &str, file: Option<&Path>) -> Result<Schema, S
             let mut f = Field::new(name);
             f.span = Some(fspan.clone());
             f.category = rf.category;
-            f.purposes = rf.purposes.iter().filter_map(|p| c.id(p, Some(&fspan), &fitem, "a purpose")).map(Purpose).collect();
+            f.purposes = rf
+                .purposes
+                .iter()
+                .filter_map(|p| c.id(p, Some(&fspan), &fitem, "a purpose"))
+                .map(Purpose)
+                .collect();
             f.about = rf.about.and_then(|a| c.id(&a, Some(&fspan), &fitem, "`about`"));
             f.operator = rf.operator;
             f.encrypt = rf.encrypt;
@@ -206,7 +228,9 @@ pub(super) fn from_toml_str(text: &str, file: Option<&Path>) -> Result<Schema, S
             for (path, category) in rf.json {
                 match path.parse() {
                     Ok(path) => f.json.push(JsonTag { path, category }),
-                    Err(e) => c.problems.push(src.problem(Some(&fspan), &fitem, format!("json tag `{path}`: {e}"))),
+                    Err(e) => {
+                        c.problems.push(src.problem(Some(&fspan), &fitem, format!("json tag `{path}`: {e}")))
+                    }
                 }
             }
             entity.fields.push(f);
@@ -236,14 +260,14 @@ fn convert_link(rl: RawLink, span: &Range<usize>, item: &str, c: &mut Conv<'_>) 
         return None;
     }
     let kind = if let Some(fk) = rl.foreign_key {
-        LinkKind::ForeignKey { columns: c.ids(fk.into_vec(), Some(span), item, "a foreign key column") }
+        LinkKind::ForeignKey { columns: c.ids(&fk.into_vec(), Some(span), item, "a foreign key column") }
     } else if let Some(rb) = rl.referenced_by {
-        LinkKind::ReferencedBy { columns: c.ids(rb.into_vec(), Some(span), item, "a referencing column") }
+        LinkKind::ReferencedBy { columns: c.ids(&rb.into_vec(), Some(span), item, "a referencing column") }
     } else if let Some(j) = rl.join {
         LinkKind::Join {
             through: c.id(&j.through, Some(span), item, "the join entity")?,
-            columns: c.ids(j.columns.into_vec(), Some(span), item, "a join column"),
-            to_columns: c.ids(j.to_columns.into_vec(), Some(span), item, "a join column"),
+            columns: c.ids(&j.columns.into_vec(), Some(span), item, "a join column"),
+            to_columns: c.ids(&j.to_columns.into_vec(), Some(span), item, "a join column"),
         }
     } else {
         let col = rl.array.unwrap_or_default();

@@ -14,11 +14,19 @@ pub(super) struct Source<'a> {
 }
 
 impl Source<'_> {
-    pub(super) fn problem(&self, span: Option<&Range<usize>>, item: impl Into<String>, message: impl Into<String>) -> Problem {
+    pub(super) fn problem(
+        &self,
+        span: Option<&Range<usize>>,
+        item: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Problem {
         let line = match (self.text, span) {
             (Some(text), Some(span)) => {
                 let end = span.start.min(text.len());
-                Some(u32::try_from(text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1).unwrap_or(u32::MAX))
+                Some(
+                    u32::try_from(text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1)
+                        .unwrap_or(u32::MAX),
+                )
             }
             _ => None,
         };
@@ -60,7 +68,11 @@ pub(super) fn validate(
     let mut by_name = HashMap::new();
     for (i, e) in entities.iter().enumerate() {
         if by_name.insert(e.name.clone(), i).is_some() {
-            problems.push(src.problem(e.span.as_ref(), format!("entities.{}", e.name), "entity declared twice"));
+            problems.push(src.problem(
+                e.span.as_ref(),
+                format!("entities.{}", e.name),
+                "entity declared twice",
+            ));
         }
     }
     let names = || entities.iter().map(|e| e.name.as_str());
@@ -77,16 +89,24 @@ pub(super) fn validate(
         check_entity(e, &entities, &by_name, &purposes, tenant_column.as_ref(), src, &mut problems);
     }
 
-    let order = match (subject_idx, problems.is_empty()) {
-        (Some(s), true) => traversal(&entities, &by_name, s, src, &mut problems),
-        _ => Vec::new(),
+    let order = match subject_idx {
+        Some(s) => traversal(&entities, &by_name, s, src, &mut problems),
+        None => Vec::new(),
     };
 
     if !problems.is_empty() {
         problems.sort_by_key(|p| p.line.unwrap_or(u32::MAX));
         return Err(SchemaError { problems });
     }
-    Ok(Schema { subject, tenant_column, purposes, entities, by_name, order, source: src.file.map(Path::to_owned) })
+    Ok(Schema {
+        subject,
+        tenant_column,
+        purposes,
+        entities,
+        by_name,
+        order,
+        source: src.file.map(Path::to_owned),
+    })
 }
 
 fn check_entity(
@@ -136,13 +156,18 @@ fn check_entity(
                 arity(columns.len(), to.key.len(), "foreign_key", problems);
                 key_columns.extend(columns.iter().map(|c| c.as_str()));
             }
-            LinkKind::ReferencedBy { columns } => arity(columns.len(), e.key.len(), "referenced_by", problems),
+            LinkKind::ReferencedBy { columns } => {
+                arity(columns.len(), e.key.len(), "referenced_by", problems)
+            }
             LinkKind::Join { through, columns, to_columns } => {
                 if !by_name.contains_key(through) {
                     problems.push(src.problem(
                         span,
                         &litem,
-                        format!("join entity `{through}` is not an entity{}", suggest(through, entity_names())),
+                        format!(
+                            "join entity `{through}` is not an entity{}",
+                            suggest(through, entity_names())
+                        ),
                     ));
                 }
                 arity(columns.len(), e.key.len(), "join columns", problems);
@@ -273,7 +298,8 @@ fn traversal(
     while order.len() < reachable.iter().filter(|r| **r).count() {
         let before = order.len();
         for (i, e) in entities.iter().enumerate() {
-            let ready = e.links.iter().filter_map(|l| by_name.get(&l.to)).all(|&t| !reachable[t] || placed[t]);
+            let ready =
+                e.links.iter().filter_map(|l| by_name.get(&l.to)).all(|&t| !reachable[t] || placed[t]);
             if reachable[i] && !placed[i] && ready {
                 placed[i] = true;
                 order.push(i);
