@@ -86,3 +86,6 @@ pub use schema::{
 };
 pub use store::{BlobStore, ColumnInfo, ColumnType, DataStore, EventSink, Lookup, Page, flush_blob_outbox};
 pub use value::{Decimal, Value};
+
+// Crates whose types appear in this crate's API, re-exported so users match versions.
+pub use {chrono, serde_json, uuid};

@@ -229,7 +229,7 @@ pub(super) fn from_toml_str(text: &str, file: Option<&Path>) -> Result<Schema, S
                 match path.parse() {
                     Ok(path) => f.json.push(JsonTag { path, category }),
                     Err(e) => {
-                        c.problems.push(src.problem(Some(&fspan), &fitem, format!("json tag `{path}`: {e}")))
+                        c.problems.push(src.problem(Some(&fspan), &fitem, format!("json tag `{path}`: {e}")));
                     }
                 }
             }

@@ -157,7 +157,7 @@ fn check_entity(
                 key_columns.extend(columns.iter().map(|c| c.as_str()));
             }
             LinkKind::ReferencedBy { columns } => {
-                arity(columns.len(), e.key.len(), "referenced_by", problems)
+                arity(columns.len(), e.key.len(), "referenced_by", problems);
             }
             LinkKind::Join { through, columns, to_columns } => {
                 if !by_name.contains_key(through) {
