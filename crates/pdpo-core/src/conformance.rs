@@ -525,6 +525,15 @@ async fn atomic_apply<H: Harness>(h: H) -> CaseResult {
     );
     ensure!(snapshot(&s).await? == before, "a conflicting change set left changes behind");
     let mut cs = ChangeSet::new();
+    cs.insert(rec("orders", 15).with("person_id", 999));
+    let err = s.apply(cs).await;
+    ensure!(
+        err.as_ref().is_err_and(|e| e.kind() == StoreErrorKind::MissingReference),
+        "an order for a missing person must be a MissingReference error, got {:?}",
+        err.map(|_| ())
+    );
+    ensure!(snapshot(&s).await? == before, "a change set with a dangling reference left changes behind");
+    let mut cs = ChangeSet::new();
     cs.update(RecordRef::new(id("people"), Key::from(1)), set);
     cs.insert(rec("orders", 13).with("person_id", 3));
     let applied = s.apply(cs).await.map_err(|e| e.to_string())?;

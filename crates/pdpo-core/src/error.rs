@@ -13,6 +13,8 @@ pub enum StoreErrorKind {
     Conflict,
     /// A delete would cascade into rows outside the change set (or leave a dangling reference).
     WouldCascade,
+    /// A written record would refer to a record that does not exist (a foreign key violation).
+    MissingReference,
     /// The request is malformed: unknown entity or column, wrong key arity, a key column changed.
     Invalid,
     /// The workspace is closed: writes are refused.
@@ -32,6 +34,7 @@ impl StoreErrorKind {
             Self::NotFound => "not found",
             Self::Conflict => "conflict",
             Self::WouldCascade => "would cascade",
+            Self::MissingReference => "missing reference",
             Self::Invalid => "invalid request",
             Self::Closed => "workspace closed",
             Self::Audit => "audit failure",

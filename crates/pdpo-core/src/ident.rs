@@ -5,9 +5,12 @@
 //! 128 bytes. An email address or a phone number with `+` cannot pass, which keeps personal data out
 //! of places meant for names.
 
-use std::borrow::{Borrow, Cow};
+use std::borrow::Borrow;
+use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::ops::Deref;
+use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -38,8 +41,43 @@ pub const fn is_identifier(s: &str) -> bool {
 /// assert!(Identifier::new("contacts.email").is_ok());
 /// assert!(Identifier::new("chan@example.com").is_err());
 /// ```
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Identifier(Cow<'static, str>);
+///
+/// Cloning is cheap (a reference count or a static string), since identifiers are copied into every
+/// audit event and graph record.
+#[derive(Clone)]
+pub struct Identifier(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Static(&'static str),
+    Shared(Arc<str>),
+}
+
+impl PartialEq for Identifier {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Identifier {}
+
+impl PartialOrd for Identifier {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Identifier {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl Hash for Identifier {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
 
 /// A string that is not a valid [`Identifier`]. The rejected text is not kept, since it may be
 /// personal data.
@@ -57,7 +95,7 @@ impl Identifier {
     pub fn new(s: impl AsRef<str>) -> Result<Self, InvalidIdentifier> {
         let s = s.as_ref();
         if is_identifier(s) {
-            Ok(Self(Cow::Owned(s.to_owned())))
+            Ok(Self(Repr::Shared(Arc::from(s))))
         } else {
             Err(InvalidIdentifier { len: s.len() })
         }
@@ -76,43 +114,46 @@ impl Identifier {
     /// in `const` items.
     pub const fn from_static(s: &'static str) -> Self {
         assert!(is_identifier(s), "not a valid identifier literal");
-        Self(Cow::Borrowed(s))
+        Self(Repr::Static(s))
     }
 
     /// The identifier as a string slice.
     pub fn as_str(&self) -> &str {
-        &self.0
+        match &self.0 {
+            Repr::Static(s) => s,
+            Repr::Shared(s) => s,
+        }
     }
 }
 
 impl Deref for Identifier {
     type Target = str;
     fn deref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl AsRef<str> for Identifier {
     fn as_ref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl Borrow<str> for Identifier {
     fn borrow(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl fmt::Display for Identifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(&self.0)
+        f.pad(self.as_str())
     }
 }
 
 impl fmt::Debug for Identifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.0, f)
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
@@ -132,19 +173,19 @@ impl TryFrom<String> for Identifier {
 
 impl PartialEq<str> for Identifier {
     fn eq(&self, other: &str) -> bool {
-        &*self.0 == other
+        self.as_str() == other
     }
 }
 
 impl PartialEq<&str> for Identifier {
     fn eq(&self, other: &&str) -> bool {
-        &*self.0 == *other
+        self.as_str() == *other
     }
 }
 
 impl Serialize for Identifier {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
+        s.serialize_str(self.as_str())
     }
 }
 

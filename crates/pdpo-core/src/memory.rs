@@ -345,6 +345,8 @@ impl MemoryStore {
         let mut gone: BTreeSet<(Identifier, Key)> = BTreeSet::new();
         let mut added: BTreeSet<(Identifier, Key)> = BTreeSet::new();
         let mut prepared = Vec::with_capacity(cs.changes.len());
+        // Records written by this change set, as they will be (for the reference check).
+        let mut written: BTreeMap<(Identifier, Key), Record> = BTreeMap::new();
         for (i, change) in cs.changes.into_iter().enumerate() {
             if fail_at == Some(i) {
                 return Err(StoreError::new(
@@ -408,7 +410,8 @@ impl MemoryStore {
                         ));
                     }
                     gone.remove(&id);
-                    added.insert(id);
+                    added.insert(id.clone());
+                    written.insert(id, r.clone());
                     prepared.push(Change::Insert(r));
                 }
                 Change::Update { target, set } => {
@@ -432,6 +435,21 @@ impl MemoryStore {
                             )));
                         }
                     }
+                    let touches_reference = self.shared.references.iter().any(|r| {
+                        r.from == target.entity && matches!(&r.by, RefBy::Columns(cols) if cols.iter().any(|c| set.contains_key(c)))
+                    });
+                    if touches_reference {
+                        let base = written
+                            .get(&id)
+                            .cloned()
+                            .or_else(|| table.and_then(|t| t.rows.get(&target.key)).cloned());
+                        if let Some(mut r) = base {
+                            r.values.extend(set.iter().map(|(k, v)| (k.clone(), v.clone())));
+                            written.insert(id, r);
+                        }
+                    } else if let Some(r) = written.get_mut(&id) {
+                        r.values.extend(set.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    }
                     prepared.push(Change::Update { target, set });
                 }
                 Change::Delete(target) => {
@@ -439,6 +457,7 @@ impl MemoryStore {
                         return Err(StoreError::not_found(format!("{target} does not exist")));
                     }
                     added.remove(&id);
+                    written.remove(&id);
                     gone.insert(id);
                     prepared.push(Change::Delete(target));
                 }
@@ -461,7 +480,34 @@ impl MemoryStore {
                 }
             }
         }
-        // 3. Events, inside the commit.
+        // 3. Every reference written points at a record that will exist (foreign keys; arrays of
+        //    keys are not constrained, as in SQL).
+        for ((entity, key), r) in &written {
+            for rf in self.shared.references.iter().filter(|rf| rf.from == *entity) {
+                let RefBy::Columns(cols) = &rf.by else { continue };
+                let Some(target) = tuple(r, cols) else { continue }; // NULL references nothing
+                let tid = (rf.to.clone(), target);
+                let present = added.contains(&tid)
+                    || (!gone.contains(&tid)
+                        && st
+                            .tables
+                            .get(&rf.to)
+                            .and_then(|t| t.rows.get(&tid.1))
+                            .is_some_and(|x| Self::visible(scope, x)));
+                if !present {
+                    return Err(StoreError::new(
+                        StoreErrorKind::MissingReference,
+                        format!(
+                            "{entity}[{key}].{} refers to {}[{}], which does not exist",
+                            cols.join("+"),
+                            rf.to,
+                            tid.1
+                        ),
+                    ));
+                }
+            }
+        }
+        // 4. Events, inside the commit.
         let n_events = cs.events.len() as u64;
         match &self.shared.sink {
             Some(sink) => sink.append(&cs.events).map_err(|e| {
@@ -473,7 +519,7 @@ impl MemoryStore {
             })?,
             None => st.events.extend(cs.events),
         }
-        // 4. Data: nothing below can fail.
+        // 5. Data: nothing below can fail.
         let mut applied = Applied { events: n_events, ..Applied::default() };
         for change in prepared {
             match change {

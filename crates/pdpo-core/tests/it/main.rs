@@ -3,5 +3,6 @@
 
 mod conformance;
 mod graph;
+mod memory_props;
 mod schema_errors;
 mod schema_mutations;
