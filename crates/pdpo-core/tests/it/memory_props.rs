@@ -64,7 +64,10 @@ fn to_change(cs: &mut ChangeSet, op: &Op) {
     }
 }
 
-fn dump(store: &MemoryStore) -> Vec<(String, String, Vec<(String, String)>)> {
+/// (entity, key, [(column, rendered value)]) for every record.
+type Dump = Vec<(String, String, Vec<(String, String)>)>;
+
+fn dump(store: &MemoryStore) -> Dump {
     let mut out = Vec::new();
     for e in ["people", "orders", "order_lines"] {
         let page = pollster::block_on(store.scan_page(e, None, 1_000)).unwrap();
