@@ -2,7 +2,9 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use uuid::Uuid;
 
 use crate::Value;
@@ -80,14 +82,28 @@ impl fmt::Debug for KeyValue {
 /// assert_eq!(Key::from(42).to_string(), "42");
 /// assert_eq!(Key::composite([7.into(), 42.into()]).to_string(), "(7, 42)");
 /// ```
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Key(Vec<KeyValue>);
+///
+/// Cloning is a reference-count increment: keys are copied into indexes, graphs and audit events.
+/// Serialised as an array of its columns.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key(Arc<[KeyValue]>);
+
+impl Serialize for Key {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Vec::<KeyValue>::deserialize(d).map(|v| Self(v.into()))
+    }
+}
 
 impl Key {
     /// A composite key from its columns, in the order the schema lists them.
     pub fn composite(parts: impl IntoIterator<Item = KeyValue>) -> Self {
-        Self(parts.into_iter().collect())
+        Self(parts.into_iter().collect::<Vec<_>>().into())
     }
 
     /// The key's columns.
@@ -107,13 +123,13 @@ impl Key {
 
     /// The key from column values; `None` if any value cannot be part of a key.
     pub fn from_values<'a>(values: impl IntoIterator<Item = &'a Value>) -> Option<Self> {
-        values.into_iter().map(KeyValue::from_value).collect::<Option<Vec<_>>>().map(Self)
+        values.into_iter().map(KeyValue::from_value).collect::<Option<Vec<_>>>().map(|v| Self(v.into()))
     }
 }
 
 impl From<KeyValue> for Key {
     fn from(v: KeyValue) -> Self {
-        Self(vec![v])
+        Self(Arc::new([v]))
     }
 }
 impl From<i64> for Key {
@@ -149,7 +165,7 @@ impl From<Uuid> for KeyValue {
 
 impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0.as_slice() {
+        match &*self.0 {
             [one] => write!(f, "{one}"),
             parts => {
                 f.write_str("(")?;
