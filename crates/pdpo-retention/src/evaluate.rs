@@ -1,7 +1,7 @@
 //! Evaluation: a pure function of a record's metadata, the holds and `now`, giving a
 //! [`Decision`] that says what to do, under which rule, from when, and why in plain words.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use pdpo_core::{Identifier, Record, RecordRef, Retainer, RetainerKind};
@@ -88,45 +88,58 @@ fn hk_date(t: DateTime<Utc>) -> NaiveDate {
     crate::period::hk_date(t).unwrap_or_else(|| t.date_naive())
 }
 
-fn date_or_never(t: Option<DateTime<Utc>>) -> String {
-    t.map_or_else(|| "no end date".to_owned(), |t| hk_date(t).to_string())
-}
+/// A date for sentences, or "no end date"; formats without allocating.
+struct DateOrNever(Option<DateTime<Utc>>);
 
-/// "rule `x` (P2Y from `col` on 2023-01-05); basis: ... (business choice)".
-fn describe(rule: &Rule, record: &Record) -> String {
-    let on = Policy::anchor_date(rule, record).map(|d| format!(" on {d}")).unwrap_or_default();
-    format!(
-        "rule `{}` ({} from `{}`{on}); basis: {} ({})",
-        rule.name,
-        rule.period,
-        rule.anchor_column(),
-        rule.basis,
-        rule.label()
-    )
-}
-
-fn describe_retainers(rs: &[Retainer]) -> String {
-    let mut s = String::new();
-    for (i, r) in rs.iter().enumerate() {
-        if i > 0 {
-            s.push_str("; ");
+impl fmt::Display for DateOrNever {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(t) => write!(f, "{}", hk_date(t)),
+            None => f.write_str("no end date"),
         }
-        let until = match (r.kind, r.until) {
-            (RetainerKind::KeepRule, Some(t)) => format!("until {}", date_before(t)),
-            (_, Some(t)) => format!("until {}", hk_date(t)),
-            (RetainerKind::KeepRule, None) => "until its anchor date is recorded".to_owned(),
-            (_, None) => "with no end date".to_owned(),
-        };
-        let _ = match r.kind {
-            RetainerKind::LegalHold => write!(s, "legal hold {} ({}) {until}", r.name, r.reason),
-            RetainerKind::KeepRule => {
-                let label = if r.statutory { "statutory" } else { "business choice" };
-                write!(s, "keep rule `{}` ({}; {label}) {until}", r.name, r.reason)
-            }
-            _ => write!(s, "{} ({}) {until}", r.name, r.reason),
-        };
     }
-    s
+}
+
+/// "rule `x` (P2Y from `col` on 2023-01-05); basis: ... (business choice)", formatted in place.
+struct Describe<'a>(&'a Rule, &'a Record);
+
+impl fmt::Display for Describe<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self(rule, record) = *self;
+        write!(f, "rule `{}` ({} from `{}`", rule.name, rule.period, rule.anchor_column())?;
+        if let Some(d) = Policy::anchor_date(rule, record) {
+            write!(f, " on {d}")?;
+        }
+        write!(f, "); basis: {} ({})", rule.basis, rule.label())
+    }
+}
+
+/// The retainers, holds first, joined by "; ".
+struct DescribeRetainers<'a>(&'a [Retainer]);
+
+impl fmt::Display for DescribeRetainers<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, r) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            match r.kind {
+                RetainerKind::LegalHold => write!(f, "legal hold {} ({})", r.name, r.reason)?,
+                RetainerKind::KeepRule => {
+                    let label = if r.statutory { "statutory" } else { "business choice" };
+                    write!(f, "keep rule `{}` ({}; {label})", r.name, r.reason)?;
+                }
+                _ => write!(f, "{} ({})", r.name, r.reason)?,
+            }
+            match (r.kind, r.until) {
+                (RetainerKind::KeepRule, Some(t)) => write!(f, " until {}", LastDay(t))?,
+                (_, Some(t)) => write!(f, " until {}", hk_date(t))?,
+                (RetainerKind::KeepRule, None) => f.write_str(" until its anchor date is recorded")?,
+                (_, None) => f.write_str(" with no end date")?,
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Non-keep rules at equal footing: higher priority first, then the more protective action,
@@ -200,7 +213,7 @@ impl Policy {
 
         if let Some(rule) = due_best {
             let due = Policy::due(rule, record);
-            let since = date_or_never(due);
+            let since = DateOrNever(due);
             let blocking = match (&rule.fields, rule.action.is_disposal()) {
                 (_, false) => Vec::new(),
                 (None, true) => retainers.clone(),
@@ -216,13 +229,13 @@ impl Policy {
                 let reason = format!(
                     "Due for {} since {since} under {}, but retained by {}.",
                     rule.action.noun(),
-                    describe(rule, record),
-                    describe_retainers(&blocking)
+                    Describe(rule, record),
+                    DescribeRetainers(&blocking)
                 );
                 return base(Outcome::Retained, Some(rule), due, retainers, reason);
             }
             let reason =
-                format!("Due for {} since {since} under {}.", rule.action.noun(), describe(rule, record));
+                format!("Due for {} since {since} under {}.", rule.action.noun(), Describe(rule, record));
             return base(Outcome::Due, Some(rule), due, retainers, reason);
         }
         if let Some(rule) = missing {
@@ -241,10 +254,10 @@ impl Policy {
                 "Due for {} on {} under {}.",
                 rule.action.noun(),
                 hk_date(due),
-                describe(rule, record)
+                Describe(rule, record)
             );
             if !retainers.is_empty() {
-                let _ = write!(reason, " Meanwhile retained by {}.", describe_retainers(&retainers));
+                let _ = write!(reason, " Meanwhile retained by {}.", DescribeRetainers(&retainers));
             }
             return base(Outcome::Scheduled, Some(rule), Some(due), retainers, reason);
         }
@@ -254,15 +267,15 @@ impl Policy {
         if let Some(&&(longest, longest_until)) = active.iter().max_by_key(|(_, d)| (d.is_none(), *d)) {
             let until = longest_until;
             let mut reason = match until {
-                Some(u) => format!("Kept until {} under {}.", date_before(u), describe(longest, record)),
+                Some(u) => format!("Kept until {} under {}.", LastDay(u), Describe(longest, record)),
                 None => format!(
                     "Kept under {}: its `{}` is empty, so the keep period cannot be shown to have run.",
-                    describe(longest, record),
+                    Describe(longest, record),
                     longest.anchor_column()
                 ),
             };
             if retainers.len() > 1 {
-                let _ = write!(reason, " Retained by {}.", describe_retainers(&retainers));
+                let _ = write!(reason, " Retained by {}.", DescribeRetainers(&retainers));
             }
             return base(Outcome::Kept, Some(longest), until, retainers, reason);
         }
@@ -275,8 +288,8 @@ impl Policy {
             Some(rule) => format!(
                 "The keep period ended on {} under {}. No rule says what happens next: review whether the record \
                  is still needed (DPP2(2), s.26).",
-                ended.map_or_else(|| "an unknown date".to_owned(), date_before),
-                describe(rule, record)
+                LastDayOr(ended),
+                Describe(rule, record)
             ),
             None => {
                 "No rule says what happens next: review whether the record is still needed (DPP2(2), s.26)."
@@ -298,7 +311,23 @@ impl Policy {
 }
 
 /// The last day a period covers, given the instant it runs out (00:00 Hong Kong the day after).
-fn date_before(runs_out: DateTime<Utc>) -> String {
-    let d = hk_date(runs_out);
-    d.pred_opt().unwrap_or(d).to_string()
+struct LastDay(DateTime<Utc>);
+
+impl fmt::Display for LastDay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = hk_date(self.0);
+        write!(f, "{}", d.pred_opt().unwrap_or(d))
+    }
+}
+
+/// [`LastDay`], or "an unknown date".
+struct LastDayOr(Option<DateTime<Utc>>);
+
+impl fmt::Display for LastDayOr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(t) => LastDay(t).fmt(f),
+            None => f.write_str("an unknown date"),
+        }
+    }
 }

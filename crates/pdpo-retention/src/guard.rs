@@ -144,7 +144,8 @@ pub(crate) fn keep_retainers_into(
     now: DateTime<Utc>,
     out: &mut Vec<Retainer>,
 ) {
-    for rule in policy.matching(record).filter(|r| r.action == Action::Keep && r.touches(fields)) {
+    let keeps = policy.rules_for(&record.entity).filter(|r| r.action == Action::Keep);
+    for rule in keeps.filter(|r| r.touches(fields) && r.selects(record)) {
         let until = Policy::due(rule, record);
         if until.is_none_or(|u| now < u) {
             out.push(Retainer {

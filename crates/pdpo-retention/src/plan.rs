@@ -49,16 +49,24 @@ impl PlanSummary {
 
     /// Counts one decision.
     pub fn add(&mut self, d: &Decision) {
+        fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
+            // Look up before inserting, so a known key costs no allocation.
+            match map.get_mut(key) {
+                Some(n) => *n += 1,
+                None => {
+                    map.insert(key.to_owned(), 1);
+                }
+            }
+        }
         self.records += 1;
-        *self.by_outcome.entry(d.outcome.as_str().to_owned()).or_default() += 1;
+        bump(&mut self.by_outcome, d.outcome.as_str());
         if d.outcome == Outcome::Due
             && let Some(a) = d.action
         {
-            *self.due_by_action.entry(a.as_str().to_owned()).or_default() += 1;
+            bump(&mut self.due_by_action, a.as_str());
         }
-        let rule = d.rule.as_ref().map_or(NO_POLICY, |r| r.as_str());
-        *self.by_rule.entry(rule.to_owned()).or_default() += 1;
-        *self.by_entity.entry(d.record.entity.to_string()).or_default() += 1;
+        bump(&mut self.by_rule, d.rule.as_ref().map_or(NO_POLICY, |r| r.as_str()));
+        bump(&mut self.by_entity, d.record.entity.as_str());
         if d.is_executable() {
             self.executable += 1;
         }

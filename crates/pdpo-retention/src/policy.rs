@@ -78,6 +78,7 @@ struct RawRule {
     statutory: Option<Spanned<bool>>,
     priority: Option<Spanned<i64>>,
     fields: Option<Spanned<Vec<String>>>,
+    optional: Option<bool>,
 }
 
 /// Turns byte offsets into lines and builds problems.
@@ -557,6 +558,7 @@ fn convert(
         Rule::new(name, entity, anchor, period, action).with_basis(basis, statutory).with_priority(priority);
     rule.when = when;
     rule.fields = fields;
+    rule.optional = r.optional.unwrap_or(false);
     rule.line = rule_line;
     for (key, span) in [("entity", r.entity.map(|e| e.span())), ("anchor", r.anchor.map(|a| a.span()))] {
         if let Some(l) = span.and_then(|s| at(&s)) {
@@ -591,6 +593,9 @@ fn build(
             problems.push(p("basis", "is empty: say why the data is kept or disposed of".into()));
         }
         let Some(entity) = schema.entity(&rule.entity) else {
+            if rule.optional {
+                continue;
+            }
             let hint = suggest(&rule.entity, schema.entities().iter().map(|e| e.name.as_str()));
             problems.push(p("entity", format!("unknown entity `{}`{hint}", rule.entity)));
             continue;
@@ -695,7 +700,7 @@ fn build(
     let mut fp = 0xcbf2_9ce4_8422_2325;
     for r in &rules {
         let canon = format!(
-            "{}|{}|{:?}|{}|{}|{}|{}|{}|{}|{:?}\n",
+            "{}|{}|{:?}|{}|{}|{}|{}|{}|{}|{:?}|{}\n",
             r.name,
             r.entity,
             r.when,
@@ -705,7 +710,8 @@ fn build(
             r.statutory,
             r.priority,
             r.basis,
-            r.fields
+            r.fields,
+            r.optional
         );
         fp = fnv1a(canon.as_bytes(), fp);
     }

@@ -157,6 +157,7 @@ impl Predicate {
 /// statutory = false              # required: a legal minimum (true) or a business choice (false)
 /// priority = 0                   # optional; higher wins among non-keep rules
 /// fields = ["name", "email"]     # optional; the fields the rule is about (default: the whole record)
+/// optional = false               # optional; `true` skips the rule when the schema lacks the entity
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -181,6 +182,10 @@ pub struct Rule {
     pub priority: i32,
     /// The fields the rule is about; `None` for the whole record.
     pub fields: Option<Vec<Identifier>>,
+    /// Whether the rule is skipped (rather than refused) when the schema has no such entity: for
+    /// shared default policies applied to CRMs that lack some tables. Columns of an entity that
+    /// exists are always checked.
+    pub optional: bool,
     /// The column the anchor resolves to (filled when the policy is validated).
     #[serde(skip)]
     pub(crate) anchor_column: Option<Identifier>,
@@ -209,6 +214,7 @@ impl Rule {
             statutory: false,
             priority: 0,
             fields: None,
+            optional: false,
             anchor_column: None,
             line: None,
         }
@@ -233,6 +239,13 @@ impl Rule {
     #[must_use]
     pub fn with_priority(mut self, priority: i32) -> Self {
         self.priority = priority;
+        self
+    }
+
+    /// Marks the rule optional (skipped when the schema lacks its entity).
+    #[must_use]
+    pub fn optional(mut self, optional: bool) -> Self {
+        self.optional = optional;
         self
     }
 
