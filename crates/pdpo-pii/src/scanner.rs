@@ -1,0 +1,713 @@
+//! The one-pass [`Scanner`] and its [`Finding`]s.
+
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
+
+use pdpo_core::PiiCategory;
+use regex_automata::meta::{self, Regex};
+use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input, MatchKind, PatternID};
+use serde::Serialize;
+
+use crate::builtin::{self, ANY_FAMILY, Family, Lead, SOLO};
+use crate::context::{self, Topic};
+use crate::detector::{Assessment, Candidate, Detector, Kind};
+use crate::normalize::Folded;
+use crate::{Error, Result};
+
+/// Longest pattern match a user detector may declare, in bytes.
+const MAX_PATTERN_LEN: usize = 512;
+/// How far before a candidate a context word counts, in bytes of (folded) text.
+const WINDOW_BEFORE: usize = 40;
+/// How far after a candidate a context word counts.
+const WINDOW_AFTER: usize = 20;
+/// The longest gap between parts of an English address.
+const ADDRESS_GAP: usize = 40;
+
+/// One piece of personal data found in a text.
+///
+/// The span is a range of UTF-8 byte offsets into the scanned text, always on char boundaries. A
+/// finding holds no text, so `Debug` and logs never show the personal data; call
+/// [`Finding::text`] with the scanned text when the value is needed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// Byte offset of the first byte.
+    pub start: usize,
+    /// Byte offset just past the last byte.
+    pub end: usize,
+    /// The category of personal data.
+    pub category: PiiCategory,
+    /// The finer kind (which detector).
+    pub kind: Kind,
+    /// Confidence from 0 to 1.
+    pub confidence: f32,
+    /// Whether a checksum or check digit validated (HKID, Mainland ID, Luhn).
+    pub validated: bool,
+}
+
+impl Finding {
+    /// The span as a range.
+    pub fn span(&self) -> Range<usize> {
+        self.start..self.end
+    }
+
+    /// The matched text, given the text that was scanned (empty if `haystack` is another text too short
+    /// for the span).
+    pub fn text<'h>(&self, haystack: &'h str) -> &'h str {
+        haystack.get(self.start..self.end).unwrap_or("")
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Role {
+    Candidate {
+        detector: u16,
+        local: u16,
+        lead: Lead,
+        family: Family,
+    },
+    /// A district name that ends an English address.
+    District,
+}
+
+struct Entry {
+    detector: Box<dyn Detector>,
+    kind: Kind,
+    category: PiiCategory,
+    topics: Vec<Topic>,
+}
+
+struct Inner {
+    /// Candidate shapes (and district names), leftmost-first.
+    regex: Regex,
+    roles: Vec<Role>,
+    /// Context words, searched only in the windows around candidates.
+    words: context::Words,
+    /// Flat / floor / street / region markers, searched only before a district name.
+    markers: Regex,
+    marker_topics: Vec<Topic>,
+    entries: Vec<Entry>,
+    min_confidence: f32,
+}
+
+/// Finds personal data in text: every detector in one pass over the text.
+///
+/// Built once (construction compiles one automaton, a few milliseconds) and shared: `Scanner` is
+/// `Send + Sync` and cheap to clone. Scanning is linear in the length of the text for any input.
+///
+/// ```
+/// use pdpo_core::PiiCategory;
+/// let scanner = pdpo_pii::Scanner::hong_kong()?;
+/// let text = "陳大文先生 HKID A123456(3)，電話91234567";
+/// let found = scanner.scan(text);
+/// let cats: Vec<_> = found.iter().map(|f| f.category.clone()).collect();
+/// assert_eq!(cats, [PiiCategory::Name, PiiCategory::Hkid, PiiCategory::Phone]);
+/// assert_eq!(found[1].text(text), "A123456(3)");
+/// assert!(found[1].validated);
+/// # Ok::<(), pdpo_pii::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Scanner {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Scanner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kinds: Vec<&str> = self.inner.entries.iter().map(|e| e.kind.as_str()).collect();
+        f.debug_struct("Scanner")
+            .field("detectors", &kinds)
+            .field("patterns", &self.inner.roles.len())
+            .field("min_confidence", &self.inner.min_confidence)
+            .finish()
+    }
+}
+
+/// Builds a [`Scanner`]: the built-in Hong Kong detectors, users' own detectors, a threshold.
+#[derive(Default)]
+pub struct ScannerBuilder {
+    builtins: Vec<builtin::Builtin>,
+    custom: Vec<Box<dyn Detector>>,
+    min_confidence: Option<f32>,
+}
+
+impl fmt::Debug for ScannerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScannerBuilder")
+            .field("builtins", &self.builtins.len())
+            .field("custom", &self.custom.len())
+            .field("min_confidence", &self.min_confidence)
+            .finish()
+    }
+}
+
+impl ScannerBuilder {
+    /// Adds every built-in Hong Kong detector (HKID, phone, email, HKSAR passport, Mainland ID,
+    /// Home Return Permit, Macau ID, payment card, date of birth, IP address, names, addresses).
+    #[must_use]
+    pub fn hong_kong(mut self) -> Self {
+        self.builtins = builtin::hong_kong();
+        self
+    }
+
+    /// Removes the built-in detector of `kind` (for example [`Kind::PersonName`]).
+    #[must_use]
+    pub fn without(mut self, kind: &Kind) -> Self {
+        self.builtins.retain(|b| b.detector.kind() != *kind);
+        self
+    }
+
+    /// Adds a detector of the user's own.
+    #[must_use]
+    pub fn detector(mut self, detector: impl Detector + 'static) -> Self {
+        self.custom.push(Box::new(detector));
+        self
+    }
+
+    /// Reports only findings with at least this confidence (default 0.5).
+    #[must_use]
+    pub fn min_confidence(mut self, min: f32) -> Self {
+        self.min_confidence = Some(min);
+        self
+    }
+
+    /// Compiles every pattern into one automaton.
+    pub fn build(self) -> Result<Scanner> {
+        let mut entries = Vec::new();
+        let mut patterns: Vec<String> = Vec::new();
+        let mut roles = Vec::new();
+        let mut extra_words = Vec::new();
+        let customs = self.custom.into_iter().map(|d| (d, None));
+        let builtins = self.builtins.into_iter().map(|b| (b.detector, Some((b.topics, b.shapes))));
+        for (det, builtin) in customs.chain(builtins) {
+            let index = u16::try_from(entries.len())
+                .map_err(|_| Error::Build { message: "too many detectors".into() })?;
+            let kind = det.kind();
+            let pats = det.patterns();
+            let (topics, shapes) = match builtin {
+                Some((topics, shapes)) => (topics.to_vec(), shapes),
+                None => {
+                    check_bounded(kind.as_str(), &pats)?;
+                    extra_words.push((Topic::Custom(index), det.context_words()));
+                    (vec![Topic::Custom(index)], vec![(Lead::Any, ANY_FAMILY); pats.len()])
+                }
+            };
+            for (local, p) in pats.into_iter().enumerate() {
+                let (lead, family) = shapes.get(local).copied().unwrap_or((Lead::Any, ANY_FAMILY));
+                let local =
+                    u16::try_from(local).map_err(|_| Error::Build { message: "too many patterns".into() })?;
+                roles.push(Role::Candidate { detector: index, local, lead, family });
+                patterns.push(p);
+            }
+            entries.push(Entry { category: det.category(), kind, detector: det, topics });
+        }
+        let has_address = entries.iter().any(|e| e.kind == Kind::HkAddress);
+        let (mut marker_topics, mut markers) = (Vec::new(), Vec::new());
+        for (topic, p) in builtin::address_patterns() {
+            if topic == Topic::AddrDistrict {
+                if has_address {
+                    roles.push(Role::District);
+                    patterns.push(p);
+                }
+            } else {
+                marker_topics.push(topic);
+                markers.push(p);
+            }
+        }
+        let regex = compile(&patterns).map_err(|e| pattern_error(&e, &roles, &entries))?;
+        let markers = compile(&markers).map_err(|e| Error::Build { message: e.to_string() })?;
+        let words = context::Words::new(&extra_words).map_err(|e| Error::Build { message: e.to_string() })?;
+        let min_confidence = self.min_confidence.unwrap_or(0.5);
+        Ok(Scanner {
+            inner: Arc::new(Inner { regex, roles, words, markers, marker_topics, entries, min_confidence }),
+        })
+    }
+}
+
+fn compile<P: AsRef<str>>(patterns: &[P]) -> Result<Regex, Box<meta::BuildError>> {
+    Regex::builder()
+        .configure(
+            Regex::config()
+                .match_kind(MatchKind::LeftmostFirst)
+                .which_captures(regex_automata::nfa::thompson::WhichCaptures::Implicit)
+                .nfa_size_limit(Some(64 << 20)),
+        )
+        .syntax(syntax::Config::new().unicode(true).utf8(true))
+        .build_many(patterns)
+        .map_err(Box::new)
+}
+
+fn pattern_error(e: &meta::BuildError, roles: &[Role], entries: &[Entry]) -> Error {
+    if let Some(pid) = e.pattern()
+        && let Some(Role::Candidate { detector, local, .. }) = roles.get(pid.as_usize())
+        && let Some(entry) = entries.get(usize::from(*detector))
+    {
+        return Error::Pattern {
+            detector: entry.kind.to_string(),
+            index: usize::from(*local),
+            message: e.to_string(),
+        };
+    }
+    Error::Build { message: e.to_string() }
+}
+
+fn check_bounded(kind: &str, patterns: &[String]) -> Result<()> {
+    for (index, p) in patterns.iter().enumerate() {
+        let hir = syntax::parse(p).map_err(|e| Error::Pattern {
+            detector: kind.to_owned(),
+            index,
+            message: e.to_string(),
+        })?;
+        let props = hir.properties();
+        let problem = match (props.minimum_len(), props.maximum_len()) {
+            (_, None) => Some("has no maximum length (use {m,n} instead of + or *)"),
+            (_, Some(n)) if n > MAX_PATTERN_LEN => Some("may match more than 512 bytes"),
+            (Some(0) | None, _) => Some("can match the empty string"),
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            return Err(Error::UnboundedPattern { detector: kind.to_owned(), index, problem });
+        }
+    }
+    Ok(())
+}
+
+use context::Hit as Keyword;
+
+/// The longest context word, in bytes (a window searched again overlaps the previous one by this).
+const KEYWORD_MAX: usize = 40;
+
+/// Context words found so far in one scan, in order, and how far the text has been searched.
+#[derive(Default)]
+struct KeywordCursor {
+    found: Vec<Keyword>,
+    searched_to: usize,
+}
+
+/// An accepted alternative at one position.
+struct Alt {
+    detector: u16,
+    start: usize,
+    end: usize,
+    raw_end: usize,
+    assessment: Assessment,
+}
+
+enum Context {
+    None,
+    Supported,
+    Contradicted,
+    Other,
+}
+
+impl Scanner {
+    /// The default Hong Kong scanner: every built-in detector, threshold 0.5.
+    pub fn hong_kong() -> Result<Self> {
+        Self::builder().hong_kong().build()
+    }
+
+    /// A builder with no detectors yet.
+    pub fn builder() -> ScannerBuilder {
+        ScannerBuilder::default()
+    }
+
+    /// The reporting threshold.
+    pub fn min_confidence(&self) -> f32 {
+        self.inner.min_confidence
+    }
+
+    /// Finds personal data in `text`: non-overlapping findings in order of position, each at least
+    /// as confident as the threshold.
+    pub fn scan(&self, text: &str) -> Vec<Finding> {
+        let folded = Folded::new(text);
+        let hay: &str = &folded.text;
+        let (alts, groups, districts) = self.first_pass(hay);
+        let mut found = Vec::with_capacity(groups.len());
+        let mut keywords = KeywordCursor::default();
+        for g in &groups {
+            let Some(alts) = alts.get(g.clone()) else { continue };
+            let (Some(s), Some(e)) = (alts.iter().map(|a| a.start).min(), alts.iter().map(|a| a.end).max())
+            else {
+                continue;
+            };
+            self.keywords_near(hay, s, e, &mut keywords);
+            let keywords = &keywords.found;
+            let best = alts.iter().map(|a| (a, self.confidence(a, keywords))).max_by(|(a, x), (b, y)| {
+                x.total_cmp(y).then(a.assessment.validated.cmp(&b.assessment.validated))
+            });
+            let Some((alt, confidence)) = best else { continue };
+            if confidence < self.inner.min_confidence || alt.start >= alt.end {
+                continue;
+            }
+            let Some(entry) = self.inner.entries.get(usize::from(alt.detector)) else { continue };
+            found.push(Finding {
+                start: alt.start,
+                end: alt.end,
+                category: entry.category.clone(),
+                kind: entry.kind.clone(),
+                confidence,
+                validated: alt.assessment.validated,
+            });
+        }
+        for d in districts {
+            if let Some(f) = self.address_ending_at(hay, d)
+                && f.confidence >= self.inner.min_confidence
+            {
+                found.push(f);
+            }
+        }
+        let mut found = resolve_overlaps(found);
+        for f in &mut found {
+            f.start = folded.original(f.start);
+            f.end = folded.original(f.end);
+        }
+        found
+    }
+
+    /// One leftmost-first pass over the candidate shapes. At each candidate position, every pattern
+    /// that matches there is assessed, and the longest accepted alternatives are kept; a position
+    /// where nothing is accepted is rescanned from its next char, so a rejected candidate cannot hide
+    /// a real match inside it.
+    fn first_pass(&self, hay: &str) -> (Vec<Alt>, Vec<Range<usize>>, Vec<Range<usize>>) {
+        let inner = &*self.inner;
+        let mut alts = Vec::new();
+        let mut groups = Vec::new();
+        let mut districts = Vec::new();
+        let mut at = 0;
+        while at < hay.len() {
+            let Some(m) = inner.regex.search(&Input::new(hay).range(at..)) else { break };
+            let (s, pid) = (m.start(), m.pattern().as_usize());
+            if let Some(Role::District) = inner.roles.get(pid) {
+                districts.push(s..m.end());
+                at = m.end().max(next_char(hay, s));
+                continue;
+            }
+            let lead = match hay.as_bytes().get(s) {
+                Some(b) if b.is_ascii_digit() => Lead::Digit,
+                Some(b) if b.is_ascii_alphabetic() => Lead::Letter,
+                _ => Lead::Any,
+            };
+            let first = alts.len();
+            self.assess(hay, pid, s, m.end(), &mut alts);
+            let accepted = alts.len() > first;
+            let family = match inner.roles.get(pid) {
+                Some(Role::Candidate { family, .. }) => *family,
+                _ => SOLO,
+            };
+            // Patterns of higher priority cannot match here (leftmost-first chose `pid`), so only later
+            // ones are tried: all of them when the match was rejected, its rivals when it was accepted.
+            if !accepted || family != SOLO {
+                for (q, role) in inner.roles.iter().enumerate().skip(pid + 1) {
+                    if !accepted && matches!(role, Role::District) {
+                        let input = Input::new(hay)
+                            .range(s..)
+                            .anchored(Anchored::Pattern(PatternID::new_unchecked(q)));
+                        if let Some(m2) = inner.regex.search(&input) {
+                            districts.push(s..m2.end());
+                        }
+                        continue;
+                    }
+                    let Role::Candidate { lead: ql, family: qf, .. } = role else { continue };
+                    let rival = !accepted || family == ANY_FAMILY || *qf == ANY_FAMILY || *qf == family;
+                    if !rival || (*ql != Lead::Any && *ql != lead) {
+                        continue;
+                    }
+                    let input =
+                        Input::new(hay).range(s..).anchored(Anchored::Pattern(PatternID::new_unchecked(q)));
+                    if let Some(m2) = inner.regex.search(&input) {
+                        self.assess(hay, q, s, m2.end(), &mut alts);
+                    }
+                }
+            }
+            match alts[first..].iter().map(|a| a.raw_end).max() {
+                Some(end) => {
+                    let mut i = first;
+                    while i < alts.len() {
+                        if alts[i].raw_end == end {
+                            i += 1;
+                        } else {
+                            alts.swap_remove(i);
+                        }
+                    }
+                    groups.push(first..alts.len());
+                    at = end.max(next_char(hay, s));
+                }
+                None => at = next_char(hay, s),
+            }
+        }
+        (alts, groups, districts)
+    }
+
+    fn assess(&self, hay: &str, pid: usize, s: usize, e: usize, alts: &mut Vec<Alt>) {
+        let Some(Role::Candidate { detector, local, .. }) = self.inner.roles.get(pid).copied() else {
+            return;
+        };
+        let Some(entry) = self.inner.entries.get(usize::from(detector)) else { return };
+        let candidate = Candidate::new(hay, s, e, usize::from(local));
+        if let Some(a) = entry.detector.assess(&candidate) {
+            let start = s.saturating_add(a.trim_start).min(e);
+            let end = e.saturating_sub(a.trim_end).max(start);
+            // Trims that do not land on char boundaries are ignored rather than trusted.
+            let (start, end) =
+                if hay.is_char_boundary(start) && hay.is_char_boundary(end) { (start, end) } else { (s, e) };
+            alts.push(Alt { detector, start, end, raw_end: e, assessment: a });
+        }
+    }
+
+    /// Extends the cursor's context words to cover the window around `s..e`. Candidates come in
+    /// order, so each part of the text is searched for context words about once.
+    fn keywords_near(&self, hay: &str, s: usize, e: usize, cursor: &mut KeywordCursor) {
+        let want_from = s.saturating_sub(WINDOW_BEFORE + KEYWORD_MAX);
+        let from = floor_char(hay, want_from.max(cursor.searched_to.saturating_sub(KEYWORD_MAX)));
+        let to = ceil_char(hay, e.saturating_add(WINDOW_AFTER + KEYWORD_MAX).min(hay.len()));
+        let last_end = cursor.found.last().map_or(0, |k| k.end);
+        let at = ceil_char(hay, from.max(last_end));
+        if at < to {
+            self.inner.words.find(hay, at, to, &mut cursor.found);
+        }
+        cursor.searched_to = cursor.searched_to.max(to);
+    }
+
+    fn confidence(&self, alt: &Alt, keywords: &[Keyword]) -> f32 {
+        let Some(entry) = self.inner.entries.get(usize::from(alt.detector)) else { return 0.0 };
+        let a = &alt.assessment;
+        let c = match context_of(keywords, alt.start, alt.end, &entry.topics) {
+            Context::None => a.plain,
+            Context::Supported => a.supported,
+            Context::Contradicted => a.contradicted,
+            Context::Other => a.plain * 0.85,
+        };
+        c.clamp(0.0, 1.0)
+    }
+
+    /// An English address ending at district `d`: a run of flat, floor, block and street markers
+    /// before it, each within a short gap of the next (no line or sentence break), optionally
+    /// followed by `, Kowloon` or `, Hong Kong`.
+    fn address_ending_at(&self, hay: &str, d: Range<usize>) -> Option<Finding> {
+        let from = floor_char(hay, d.start.saturating_sub(160));
+        let mut marks = Vec::new();
+        let mut at = from;
+        while at < d.start {
+            let Some(m) = self.inner.markers.search(&Input::new(hay).range(at..d.start)) else { break };
+            if let Some(t) = self.inner.marker_topics.get(m.pattern().as_usize()) {
+                marks.push((m.start(), m.end(), *t));
+            }
+            at = m.end().max(next_char(hay, m.start()));
+        }
+        let gap_ok = |from: usize, to: usize| {
+            to >= from
+                && to - from <= ADDRESS_GAP
+                && hay.get(from..to).is_some_and(|g| !g.contains(['\n', ';', '.']))
+        };
+        // Walk back from the district while each marker is close to the next.
+        let mut start = None;
+        let mut street = false;
+        let mut next_start = d.start;
+        for (s, e, t) in marks.iter().rev() {
+            if *t == Topic::AddrRegion || !gap_ok(*e, next_start) {
+                break;
+            }
+            start = Some(*s);
+            street |= *t == Topic::AddrStreet;
+            next_start = *s;
+        }
+        let start = start?;
+        let mut end = d.end;
+        let tail_to = ceil_char(hay, (d.end + 24).min(hay.len()));
+        if let Some(m) = self.inner.markers.search(&Input::new(hay).range(d.end..tail_to)) {
+            let is_region = self.inner.marker_topics.get(m.pattern().as_usize()) == Some(&Topic::AddrRegion);
+            if is_region && m.start() - d.end <= 3 && gap_ok(d.end, m.start()) {
+                end = m.end();
+            }
+        }
+        Some(Finding {
+            start,
+            end,
+            category: PiiCategory::Address,
+            kind: Kind::HkAddress,
+            confidence: if street { 0.85 } else { 0.7 },
+            validated: false,
+        })
+    }
+}
+
+fn floor_char(hay: &str, mut i: usize) -> usize {
+    while i > 0 && !hay.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_char(hay: &str, mut i: usize) -> usize {
+    while i < hay.len() && !hay.is_char_boundary(i) {
+        i += 1;
+    }
+    i.min(hay.len())
+}
+
+fn next_char(hay: &str, i: usize) -> usize {
+    let mut j = i + 1;
+    while j < hay.len() && !hay.is_char_boundary(j) {
+        j += 1;
+    }
+    j
+}
+
+/// The context of a span: the nearest context word before it (within [`WINDOW_BEFORE`]), else just
+/// after it; words of other topics are skipped over (up to three) in search of a deciding one.
+fn context_of(keywords: &[Keyword], start: usize, end: usize, topics: &[Topic]) -> Context {
+    let classify = |t: Topic| {
+        if t == Topic::NotBirth {
+            topics.contains(&Topic::Dob).then_some(Context::Contradicted)
+        } else if t.is_address() {
+            None
+        } else if topics.contains(&t) {
+            Some(Context::Supported)
+        } else if t == Topic::Negative {
+            Some(Context::Contradicted)
+        } else {
+            Some(Context::Other)
+        }
+    };
+    let split = keywords.partition_point(|k| k.end <= start);
+    let mut other = false;
+    for k in keywords[..split].iter().rev().take(4) {
+        if start - k.end > WINDOW_BEFORE {
+            break;
+        }
+        match classify(k.topic) {
+            Some(Context::Other) => other = true,
+            Some(c) => return c,
+            None => {}
+        }
+    }
+    for k in keywords[split..].iter().filter(|k| k.start >= end).take(2) {
+        if k.start - end > WINDOW_AFTER {
+            break;
+        }
+        match classify(k.topic) {
+            Some(Context::Other) => other = true,
+            Some(c) => return c,
+            None => {}
+        }
+    }
+    if other { Context::Other } else { Context::None }
+}
+
+/// Keeps the best of overlapping findings: validated first, then the more confident, then the longer.
+fn resolve_overlaps(mut found: Vec<Finding>) -> Vec<Finding> {
+    found.sort_by(|a, b| {
+        b.validated
+            .cmp(&a.validated)
+            .then(b.confidence.total_cmp(&a.confidence))
+            .then((b.end - b.start).cmp(&(a.end - a.start)))
+            .then(a.start.cmp(&b.start))
+    });
+    let mut kept: Vec<Finding> = Vec::with_capacity(found.len());
+    let mut taken: std::collections::BTreeMap<usize, usize> = std::collections::BTreeMap::new();
+    for f in found {
+        let overlaps_before = taken.range(..f.end).next_back().is_some_and(|(_, e)| *e > f.start);
+        if !overlaps_before {
+            taken.insert(f.start, f.end);
+            kept.push(f);
+        }
+    }
+    kept.sort_by_key(|f| f.start);
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(text: &str) -> Vec<(String, String)> {
+        let s = Scanner::hong_kong().unwrap();
+        s.scan(text).iter().map(|f| (f.category.to_string(), f.text(text).to_owned())).collect()
+    }
+
+    #[test]
+    fn send_sync() {
+        fn assert<T: Send + Sync + 'static>() {}
+        assert::<Scanner>();
+        assert::<Finding>();
+        assert::<Error>();
+    }
+
+    #[test]
+    fn hkid_forms() {
+        for t in
+            ["HKID A123456(3)", "HKID: A1234563", "身份證A123456 3", "id a123456(3).", "HKID: AB123456(9)"]
+        {
+            let got = scan(t);
+            assert_eq!(got.len(), 1, "{t}: {got:?}");
+            assert_eq!(got[0].0, "hkid", "{t}");
+        }
+        assert!(scan("HKID A123456(1)").is_empty());
+    }
+
+    #[test]
+    fn chinese_and_full_width() {
+        assert_eq!(scan("電話91234567"), [("phone".into(), "91234567".into())]);
+        assert_eq!(scan("電話：９１２３ ４５６７。"), [("phone".into(), "９１２３ ４５６７".into())]);
+        assert_eq!(
+            scan("身份證號碼：Ａ１２３４５６（３）"),
+            [("hkid".into(), "Ａ１２３４５６（３）".into())]
+        );
+    }
+
+    #[test]
+    fn phone_prefixes() {
+        for t in ["+852 9123 4567", "(852) 9123-4567", "00852 21234567", "+85261234567", "(+852) 6123 4567"] {
+            let got = scan(t);
+            assert_eq!(got, [("phone".to_owned(), t.to_owned())], "{t}");
+        }
+        assert!(scan("Order 61234567").is_empty());
+    }
+
+    #[test]
+    fn failed_candidate_is_rescanned_inside() {
+        // A 16-digit run that fails Luhn must not hide the phone number starting with it.
+        let got = scan("tel 9123 4567");
+        assert_eq!(got.len(), 1);
+        let got = scan("HKID A123456(3)Z"); // trailing letter breaks the word end
+        assert!(got.is_empty(), "{got:?}");
+        let got = scan("x@y A123456(3)");
+        assert_eq!(got[0].0, "hkid");
+    }
+
+    #[test]
+    fn invoice_number_is_not_a_phone() {
+        assert!(scan("發票號碼63378490").is_empty(), "{:?}", scan("發票號碼63378490"));
+    }
+
+    #[test]
+    fn context_decides_ambiguous_shapes() {
+        assert_eq!(scan("Passport KJ1234567")[0].0, "passport");
+        assert_eq!(scan("回鄉證 H12345678")[0].0, "national_id");
+        assert_eq!(scan("護照 H12345678")[0].0, "passport");
+        assert!(scan("SKU A1234563").is_empty());
+        assert_eq!(scan("HKID A1234563")[0].0, "hkid");
+    }
+
+    #[test]
+    fn custom_pattern_must_be_bounded() {
+        struct Loose;
+        impl Detector for Loose {
+            fn kind(&self) -> Kind {
+                Kind::custom("loose")
+            }
+            fn category(&self) -> PiiCategory {
+                PiiCategory::Custom("loose".into())
+            }
+            fn patterns(&self) -> Vec<String> {
+                vec!["EMP[0-9]+".into()]
+            }
+            fn assess(&self, _: &Candidate<'_>) -> Option<Assessment> {
+                None
+            }
+        }
+        let err = Scanner::builder().detector(Loose).build().unwrap_err();
+        assert!(matches!(err, Error::UnboundedPattern { index: 0, .. }), "{err}");
+        assert!(err.to_string().contains("`loose`"));
+    }
+}

@@ -1,0 +1,5 @@
+//! Integration tests of pdpo-pii.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+mod accuracy;
+mod props;
