@@ -14,6 +14,7 @@
 //! - [`validate`]: pure check-digit and format validators (HKID, Mainland ID MOD 11-2, Luhn, HK phone,
 //!   HKSAR passport, Home Return Permit, Macau ID, email, IP, dates), with the research notes'
 //!   known-answer vectors as tests.
+//! - [`jsonl`]: the stable line format of `pdpo scan --format jsonl` ([`jsonl::scan_lines`]).
 //! - [`Scanner`]: every [`Detector`] in one pass over a text, including unspaced Chinese
 //!   (`電話91234567`) and full-width digits; findings carry UTF-8 byte spans, a [`PiiCategory`],
 //!   a finer [`Kind`], a confidence and whether a checksum validated.
@@ -39,7 +40,8 @@ mod builtin;
 mod context;
 mod detector;
 mod error;
-// mod mask;
+pub mod jsonl;
+mod mask;
 mod normalize;
 mod scanner;
 pub mod validate;
@@ -48,6 +50,6 @@ pub mod validate;
 pub use detector::{Assessment, Candidate, Detector, Kind};
 pub use error::{Error, Result};
 // pub use inventory::*;
-// pub use mask::{MaskAction, MaskPolicy, partial_mask};
+pub use mask::{FieldTags, MaskAction, MaskPolicy, partial_mask};
 pub use pdpo_core::PiiCategory;
 pub use scanner::{Finding, Scanner, ScannerBuilder};
