@@ -38,7 +38,13 @@ enum SubjectOf {
 /// A validated retention policy, bound to the schema it was checked against.
 ///
 /// Load one with [`Policy::from_toml_str`] / [`Policy::from_file`], or build it in code with
-/// [`Policy::from_rules`]; both run the same validation. Cheap to share behind an `Arc`.
+/// [`Policy::from_rules`]; both run the same validation, which refuses (with every problem at
+/// once, each naming file, line and rule): unknown entities (unless the rule is `optional`),
+/// unknown anchor, predicate or field columns, an anchor declared with a non-date type, a literal
+/// of the wrong type, malformed periods, unknown actions, a missing basis or `statutory` label,
+/// duplicate names, and **contradictory rules**: two non-keep rules with the same entity,
+/// predicates and priority (only the tie-break would choose between them; keep rules never
+/// contradict, the longest applies). Cheap to share behind an `Arc`.
 #[derive(Debug, Clone)]
 pub struct Policy {
     rules: Vec<Rule>,
