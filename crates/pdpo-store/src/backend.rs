@@ -1,0 +1,328 @@
+//! The backends: a pool enum, and one handle type that runs [`Sql`] on a pooled connection or a
+//! transaction.
+
+use pdpo_core::Value;
+use sqlx::{Row, TypeInfo, ValueRef};
+
+use crate::column::Col;
+use crate::column::{from_bytes, from_float, from_int, from_text};
+use crate::sql::{Bind, Dialect, Sql};
+
+/// A connection pool of one of the supported backends.
+///
+/// Pass your application's own pool (`SqlitePool`, `PgPool`) with `.into()`, so pdpo shares its
+/// connections; sqlx is re-exported as [`crate::sqlx`] to match versions.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Pool {
+    /// A SQLite pool. Open it with [`sqlite_options`](crate::sqlite_options) so foreign keys are
+    /// enforced.
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::SqlitePool),
+    /// A PostgreSQL pool.
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::PgPool),
+}
+
+#[cfg(feature = "sqlite")]
+impl From<sqlx::SqlitePool> for Pool {
+    fn from(p: sqlx::SqlitePool) -> Self {
+        Self::Sqlite(p)
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl From<sqlx::PgPool> for Pool {
+    fn from(p: sqlx::PgPool) -> Self {
+        Self::Postgres(p)
+    }
+}
+
+impl Pool {
+    pub(crate) fn dialect(&self) -> Dialect {
+        match *self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(_) => Dialect::Sqlite,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// A pooled connection, outside any transaction.
+    pub(crate) async fn acquire(&self) -> Result<Handle, sqlx::Error> {
+        Ok(match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(p) => Handle::Sqlite(p.acquire().await?),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(p) => Handle::Postgres(p.acquire().await?),
+        })
+    }
+
+    /// A write transaction (`BEGIN IMMEDIATE` on SQLite, so writers queue instead of failing on
+    /// lock upgrade).
+    pub(crate) async fn begin(&self) -> Result<Handle, sqlx::Error> {
+        Ok(match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(p) => Handle::SqliteTx(p.begin_with("BEGIN IMMEDIATE").await?),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(p) => Handle::PostgresTx(p.begin().await?),
+        })
+    }
+}
+
+/// A connection or transaction that runs [`Sql`].
+pub(crate) enum Handle {
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    #[cfg(feature = "sqlite")]
+    SqliteTx(sqlx::Transaction<'static, sqlx::Sqlite>),
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+    #[cfg(feature = "postgres")]
+    PostgresTx(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+#[cfg(feature = "sqlite")]
+fn bind_sqlite<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+    binds: Vec<Bind>,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+    for b in binds {
+        q = match b {
+            Bind::Null => q.bind(None::<String>),
+            Bind::Bool(v) => q.bind(v),
+            Bind::Int(v) => q.bind(v),
+            Bind::Float(v) => q.bind(v),
+            Bind::Text(v) => q.bind(v),
+            Bind::Bytes(v) => q.bind(v),
+            Bind::Uuid(v) => q.bind(v.hyphenated().to_string()),
+            Bind::Timestamp(v) => q.bind(v.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+            Bind::Date(v) => q.bind(v.format("%Y-%m-%d").to_string()),
+            Bind::IntArray(v) => q.bind(serde_json::Value::from(v).to_string()),
+            Bind::TextArray(v) => q.bind(serde_json::Value::from(v).to_string()),
+            Bind::UuidArray(v) => q.bind(
+                serde_json::Value::from(v.iter().map(ToString::to_string).collect::<Vec<_>>()).to_string(),
+            ),
+        };
+    }
+    q
+}
+
+#[cfg(feature = "postgres")]
+fn bind_pg<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    binds: Vec<Bind>,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    for b in binds {
+        q = match b {
+            Bind::Null => q.bind(None::<String>),
+            Bind::Bool(v) => q.bind(v),
+            Bind::Int(v) => q.bind(v),
+            Bind::Float(v) => q.bind(v),
+            Bind::Text(v) => q.bind(v),
+            Bind::Bytes(v) => q.bind(v),
+            Bind::Uuid(v) => q.bind(v),
+            Bind::Timestamp(v) => q.bind(v),
+            Bind::Date(v) => q.bind(v),
+            Bind::IntArray(v) => q.bind(v),
+            Bind::TextArray(v) => q.bind(v),
+            Bind::UuidArray(v) => q.bind(v),
+        };
+    }
+    q
+}
+
+#[cfg(feature = "sqlite")]
+fn decode_sqlite(row: &sqlx::sqlite::SqliteRow, cols: &[&Col]) -> Result<Vec<Value>, sqlx::Error> {
+    let mut out = Vec::with_capacity(cols.len());
+    for (i, col) in cols.iter().enumerate() {
+        let raw = row.try_get_raw(i)?;
+        if raw.is_null() {
+            out.push(Value::Null);
+            continue;
+        }
+        let kind = raw.type_info().name().to_owned();
+        let v = match kind.as_str() {
+            "INTEGER" => from_int(row.try_get_unchecked::<i64, _>(i)?, col.ty),
+            "REAL" => from_float(row.try_get_unchecked::<f64, _>(i)?, col.ty),
+            "BLOB" => from_bytes(row.try_get_unchecked::<Vec<u8>, _>(i)?, col.ty),
+            _ => from_text(row.try_get_unchecked::<String, _>(i)?, col.ty),
+        };
+        out.push(v);
+    }
+    Ok(out)
+}
+
+#[cfg(feature = "postgres")]
+fn decode_pg(row: &sqlx::postgres::PgRow, cols: &[&Col]) -> Result<Vec<Value>, sqlx::Error> {
+    use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+    let mut out = Vec::with_capacity(cols.len());
+    for (i, col) in cols.iter().enumerate() {
+        let raw = row.try_get_raw(i)?;
+        if raw.is_null() {
+            out.push(Value::Null);
+            continue;
+        }
+        let kind = raw.type_info().name().to_owned();
+        let arr = |v: Vec<serde_json::Value>| Value::Json(serde_json::Value::Array(v));
+        let v = match kind.as_str() {
+            "BOOL" => Value::Bool(row.try_get_unchecked(i)?),
+            "INT2" => from_int(i64::from(row.try_get_unchecked::<i16, _>(i)?), col.ty),
+            "INT4" => from_int(i64::from(row.try_get_unchecked::<i32, _>(i)?), col.ty),
+            "INT8" => from_int(row.try_get_unchecked::<i64, _>(i)?, col.ty),
+            "FLOAT4" => from_float(f64::from(row.try_get_unchecked::<f32, _>(i)?), col.ty),
+            "FLOAT8" => from_float(row.try_get_unchecked::<f64, _>(i)?, col.ty),
+            "BYTEA" => from_bytes(row.try_get_unchecked(i)?, col.ty),
+            "UUID" => Value::Uuid(row.try_get_unchecked(i)?),
+            "TIMESTAMPTZ" => Value::Timestamp(row.try_get_unchecked::<DateTime<Utc>, _>(i)?),
+            "TIMESTAMP" => Value::Timestamp(row.try_get_unchecked::<NaiveDateTime, _>(i)?.and_utc()),
+            "DATE" => Value::Date(row.try_get_unchecked::<NaiveDate, _>(i)?),
+            "JSON" | "JSONB" => Value::Json(row.try_get_unchecked::<serde_json::Value, _>(i)?),
+            "INT8[]" => arr(row.try_get_unchecked::<Vec<i64>, _>(i)?.into_iter().map(Into::into).collect()),
+            "INT4[]" => arr(row.try_get_unchecked::<Vec<i32>, _>(i)?.into_iter().map(Into::into).collect()),
+            "TEXT[]" | "VARCHAR[]" => {
+                arr(row.try_get_unchecked::<Vec<String>, _>(i)?.into_iter().map(Into::into).collect())
+            }
+            "UUID[]" => arr(row
+                .try_get_unchecked::<Vec<uuid::Uuid>, _>(i)?
+                .into_iter()
+                .map(|u| u.to_string().into())
+                .collect()),
+            _ => from_text(row.try_get_unchecked::<String, _>(i)?, col.ty),
+        };
+        out.push(v);
+    }
+    Ok(out)
+}
+
+impl Handle {
+    /// Runs a statement; returns the number of rows affected.
+    pub(crate) async fn execute(&mut self, sql: Sql) -> Result<u64, sqlx::Error> {
+        let (text, binds) = sql.finish();
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(c) => {
+                Ok(bind_sqlite(sqlx::query(text), binds).execute(&mut **c).await?.rows_affected())
+            }
+            #[cfg(feature = "sqlite")]
+            Self::SqliteTx(c) => {
+                Ok(bind_sqlite(sqlx::query(text), binds).execute(&mut **c).await?.rows_affected())
+            }
+            #[cfg(feature = "postgres")]
+            Self::Postgres(c) => {
+                Ok(bind_pg(sqlx::query(text), binds).execute(&mut **c).await?.rows_affected())
+            }
+            #[cfg(feature = "postgres")]
+            Self::PostgresTx(c) => {
+                Ok(bind_pg(sqlx::query(text), binds).execute(&mut **c).await?.rows_affected())
+            }
+        }
+    }
+
+    /// Runs a query whose select list is `cols`, in order; returns the decoded rows.
+    pub(crate) async fn fetch(&mut self, sql: Sql, cols: &[&Col]) -> Result<Vec<Vec<Value>>, sqlx::Error> {
+        let (text, binds) = sql.finish();
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(c) => bind_sqlite(sqlx::query(text), binds)
+                .fetch_all(&mut **c)
+                .await?
+                .iter()
+                .map(|r| decode_sqlite(r, cols))
+                .collect(),
+            #[cfg(feature = "sqlite")]
+            Self::SqliteTx(c) => bind_sqlite(sqlx::query(text), binds)
+                .fetch_all(&mut **c)
+                .await?
+                .iter()
+                .map(|r| decode_sqlite(r, cols))
+                .collect(),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(c) => bind_pg(sqlx::query(text), binds)
+                .fetch_all(&mut **c)
+                .await?
+                .iter()
+                .map(|r| decode_pg(r, cols))
+                .collect(),
+            #[cfg(feature = "postgres")]
+            Self::PostgresTx(c) => bind_pg(sqlx::query(text), binds)
+                .fetch_all(&mut **c)
+                .await?
+                .iter()
+                .map(|r| decode_pg(r, cols))
+                .collect(),
+        }
+    }
+
+    /// Runs a query returning text columns (catalog queries).
+    pub(crate) async fn fetch_text(
+        &mut self,
+        sql: Sql,
+        width: usize,
+    ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
+        let (text, binds) = sql.finish();
+        fn rows<R: Row>(rows: Vec<R>, width: usize) -> Result<Vec<Vec<Option<String>>>, sqlx::Error>
+        where
+            for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+            usize: sqlx::ColumnIndex<R>,
+        {
+            rows.iter()
+                .map(|r| (0..width).map(|i| r.try_get_unchecked::<Option<String>, _>(i)).collect())
+                .collect()
+        }
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(c) => rows(bind_sqlite(sqlx::query(text), binds).fetch_all(&mut **c).await?, width),
+            #[cfg(feature = "sqlite")]
+            Self::SqliteTx(c) => {
+                rows(bind_sqlite(sqlx::query(text), binds).fetch_all(&mut **c).await?, width)
+            }
+            #[cfg(feature = "postgres")]
+            Self::Postgres(c) => rows(bind_pg(sqlx::query(text), binds).fetch_all(&mut **c).await?, width),
+            #[cfg(feature = "postgres")]
+            Self::PostgresTx(c) => rows(bind_pg(sqlx::query(text), binds).fetch_all(&mut **c).await?, width),
+        }
+    }
+
+    /// Runs constant SQL that may hold several statements (migrations).
+    pub(crate) async fn execute_script(&mut self, script: &'static str) -> Result<(), sqlx::Error> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(c) => sqlx::raw_sql(script).execute(&mut **c).await.map(drop),
+            #[cfg(feature = "sqlite")]
+            Self::SqliteTx(c) => sqlx::raw_sql(script).execute(&mut **c).await.map(drop),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(c) => sqlx::raw_sql(script).execute(&mut **c).await.map(drop),
+            #[cfg(feature = "postgres")]
+            Self::PostgresTx(c) => sqlx::raw_sql(script).execute(&mut **c).await.map(drop),
+        }
+    }
+
+    /// Commits a transaction (a no-op on a plain connection).
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(_) => Ok(()),
+            #[cfg(feature = "sqlite")]
+            Self::SqliteTx(tx) => tx.commit().await,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(_) => Ok(()),
+            #[cfg(feature = "postgres")]
+            Self::PostgresTx(tx) => tx.commit().await,
+        }
+    }
+
+    /// Rolls a transaction back (a no-op on a plain connection).
+    pub(crate) async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(_) => Ok(()),
+            #[cfg(feature = "sqlite")]
+            Self::SqliteTx(tx) => tx.rollback().await,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(_) => Ok(()),
+            #[cfg(feature = "postgres")]
+            Self::PostgresTx(tx) => tx.rollback().await,
+        }
+    }
+}

@@ -1,0 +1,990 @@
+//! [`SqlStore`]: the [`DataStore`] over a CRM's own SQL tables.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use pdpo_core::{
+    Applied, Change, ChangeSet, ColumnInfo, ColumnType, DataStore, Entity, EventSink, Identifier, Key,
+    KeyValue, LinkKind, Lookup, Page, Record, RecordRef, Schema, StoreError, StoreErrorKind, Value,
+};
+
+use crate::backend::{Handle, Pool};
+use crate::column::{Col, to_bind};
+use crate::error::{Error, Result, store_error};
+use crate::introspect::live_columns;
+use crate::migrate::migrate;
+use crate::sql::{Bind, Dialect, MAX_BINDS, Quoted, Sql, invalid, quote};
+
+/// A table of the schema, with its live columns.
+#[derive(Debug)]
+struct Table {
+    entity: Identifier,
+    name: String,
+    quoted: Quoted,
+    cols: Vec<Col>,
+    index: HashMap<String, usize>,
+    key: Vec<usize>,
+    tenant: Option<usize>,
+}
+
+impl Table {
+    fn col(&self, name: &str) -> Result<&Col, StoreError> {
+        self.index.get(name).map(|&i| &self.cols[i]).ok_or_else(|| {
+            invalid(format!("entity `{}`: table `{}` has no column `{name}`", self.entity, self.name))
+        })
+    }
+
+    fn key_cols(&self) -> Vec<&Col> {
+        self.key.iter().map(|&i| &self.cols[i]).collect()
+    }
+}
+
+/// How records of one entity refer to records of another (for cascade checks).
+#[derive(Debug, Clone)]
+struct Reference {
+    from: Identifier,
+    to: Identifier,
+    by: RefBy,
+}
+
+#[derive(Debug, Clone)]
+enum RefBy {
+    Columns(Vec<String>),
+    Array(String),
+}
+
+#[derive(Debug)]
+struct Inner {
+    pool: Pool,
+    dialect: Dialect,
+    schema: Schema,
+    tables: HashMap<Identifier, Table>,
+    references: Vec<Reference>,
+    fail_at: Mutex<Option<usize>>,
+}
+
+/// A [`DataStore`] over the tables a [`Schema`] names, in SQLite or PostgreSQL.
+///
+/// - Opening checks the schema against the live database (a missing table or column is refused,
+///   naming both) and runs pdpo's own [migrations](crate::migrate) (blob outbox, event table).
+/// - Identifiers come only from the validated schema and pass one quoting helper; values are always
+///   bound. Lookups are batched `IN` lists, chunked under the backends' bind limits.
+/// - [`apply`](DataStore::apply) runs a [`ChangeSet`] in one transaction: deletes that would
+///   cascade into records outside the change set are refused before any statement runs; constraint
+///   violations map to [`StoreErrorKind`]s; the events go to the [`EventSink`] (or to the
+///   `_pdpo_events` table) and blob deletions to the outbox, inside the same transaction.
+/// - With a schema that has a `tenant_column`, use [`scoped`](Self::scoped) handles: reads are
+///   filtered and inserts stamped with the tenant.
+///
+/// Clones share the pool and metadata.
+#[derive(Clone)]
+pub struct SqlStore {
+    inner: Arc<Inner>,
+    tenant: Option<String>,
+    sink: Option<Arc<dyn EventSink>>,
+}
+
+impl std::fmt::Debug for SqlStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlStore")
+            .field("dialect", &self.inner.dialect)
+            .field("tenant", &self.tenant)
+            .field("sink", &self.sink.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The columns an entity needs: `(entity, column)` pairs, in its own table and, for
+/// `referenced_by` and `join` links, in other entities' tables.
+fn required_columns(schema: &Schema, e: &Entity) -> Vec<(Identifier, Identifier)> {
+    let mut own: Vec<&Identifier> = e.key.iter().chain(e.fields.iter().map(|f| &f.name)).collect();
+    let l = &e.lifecycle;
+    own.extend([&l.created, &l.updated, &l.last_activity, &l.closed].into_iter().flatten());
+    own.extend(schema.tenant_column());
+    let mut other: Vec<(Identifier, Identifier)> = Vec::new();
+    for link in &e.links {
+        match &link.kind {
+            LinkKind::ForeignKey { columns } => own.extend(columns),
+            LinkKind::Array { column } => own.push(column),
+            LinkKind::ReferencedBy { columns } => {
+                other.extend(columns.iter().map(|c| (link.to.clone(), c.clone())));
+            }
+            LinkKind::Join { through, columns, to_columns } => {
+                other.extend(columns.iter().chain(to_columns).map(|c| (through.clone(), c.clone())));
+            }
+            _ => {}
+        }
+    }
+    own.into_iter().map(|c| (e.name.clone(), c.clone())).chain(other).collect()
+}
+
+fn references(schema: &Schema) -> Vec<Reference> {
+    let s = |ids: &[Identifier]| ids.iter().map(ToString::to_string).collect::<Vec<_>>();
+    let mut out = Vec::new();
+    for e in schema.entities() {
+        for l in &e.links {
+            match &l.kind {
+                LinkKind::ForeignKey { columns } => {
+                    out.push(Reference {
+                        from: e.name.clone(),
+                        to: l.to.clone(),
+                        by: RefBy::Columns(s(columns)),
+                    });
+                }
+                LinkKind::ReferencedBy { columns } => {
+                    out.push(Reference {
+                        from: l.to.clone(),
+                        to: e.name.clone(),
+                        by: RefBy::Columns(s(columns)),
+                    });
+                }
+                LinkKind::Join { through, columns, to_columns } => {
+                    out.push(Reference {
+                        from: through.clone(),
+                        to: e.name.clone(),
+                        by: RefBy::Columns(s(columns)),
+                    });
+                    out.push(Reference {
+                        from: through.clone(),
+                        to: l.to.clone(),
+                        by: RefBy::Columns(s(to_columns)),
+                    });
+                }
+                LinkKind::Array { column } => {
+                    out.push(Reference {
+                        from: e.name.clone(),
+                        to: l.to.clone(),
+                        by: RefBy::Array(column.to_string()),
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// The type used to read and write a column: the schema's declared type wins (SQLite's declared
+/// types are loose), array link columns are arrays, else the introspected type.
+fn effective_type(e: &Entity, live: &ColumnInfo, dialect: Dialect) -> ColumnType {
+    if let Some(ty) = e.field(&live.name).and_then(|f| f.column_type) {
+        return ty;
+    }
+    let is_array_link =
+        e.links.iter().any(|l| matches!(&l.kind, LinkKind::Array { column } if column.as_str() == live.name));
+    if is_array_link && dialect == Dialect::Sqlite {
+        return ColumnType::Array;
+    }
+    live.ty
+}
+
+impl SqlStore {
+    /// Opens a store for `schema` on `pool`: checks every table and column the schema names
+    /// against the live database, then applies pdpo's own migrations.
+    ///
+    /// Fails with [`Error::MissingTable`] / [`Error::MissingColumn`] naming the entity, table and
+    /// column; [`Error::Identifier`] for a name that cannot be an SQL identifier; on SQLite,
+    /// [`Error::ForeignKeysOff`] if the pool does not enforce foreign keys.
+    pub async fn open(pool: impl Into<Pool>, schema: Schema) -> Result<Self> {
+        let pool = pool.into();
+        let dialect = pool.dialect();
+        let mut h = pool.acquire().await.map_err(Error::db("connecting"))?;
+        if dialect == Dialect::Sqlite {
+            let mut sql = Sql::new(dialect);
+            sql.push("SELECT CAST(foreign_keys AS TEXT) FROM pragma_foreign_keys");
+            let rows = h.fetch_text(sql, 1).await.map_err(Error::db("reading PRAGMA foreign_keys"))?;
+            if rows.first().and_then(|r| r.first()).cloned().flatten().as_deref() != Some("1") {
+                return Err(Error::ForeignKeysOff);
+            }
+        }
+        let mut tables = HashMap::new();
+        for e in schema.entities() {
+            let table_q = quote(&e.table).ok_or_else(|| Error::Identifier { name: e.table.to_string() })?;
+            let live =
+                live_columns(&mut h, dialect, &e.table).await.map_err(Error::db("reading the catalog"))?;
+            if live.is_empty() {
+                return Err(Error::MissingTable { entity: e.name.to_string(), table: e.table.to_string() });
+            }
+            let mut cols = Vec::with_capacity(live.len());
+            let mut index = HashMap::new();
+            for lc in live {
+                // Columns whose names cannot be quoted safely are never read or written.
+                let Some(quoted) = quote(&lc.info.name) else { continue };
+                let ty = effective_type(e, &lc.info, dialect);
+                index.insert(lc.info.name.clone(), cols.len());
+                cols.push(Col { name: lc.info.name.clone(), quoted, ty, live: lc.info, pg: lc.pg });
+            }
+            let key = e
+                .key
+                .iter()
+                .map(|k| index.get(k.as_str()).copied())
+                .collect::<Option<Vec<_>>>()
+                .unwrap_or_default();
+            let tenant = schema.tenant_column().and_then(|t| index.get(t.as_str()).copied());
+            tables.insert(
+                e.name.clone(),
+                Table {
+                    entity: e.name.clone(),
+                    name: e.table.to_string(),
+                    quoted: table_q,
+                    cols,
+                    index,
+                    key,
+                    tenant,
+                },
+            );
+        }
+        for e in schema.entities() {
+            for (entity, column) in required_columns(&schema, e) {
+                let Some(t) = tables.get(&entity) else { continue };
+                if !t.index.contains_key(column.as_str()) {
+                    if quote(&column).is_none() {
+                        return Err(Error::Identifier { name: column.to_string() });
+                    }
+                    return Err(Error::MissingColumn {
+                        entity: entity.to_string(),
+                        table: t.name.clone(),
+                        column: column.to_string(),
+                    });
+                }
+            }
+        }
+        drop(h);
+        migrate(&pool).await?;
+        let references = references(&schema);
+        let inner = Inner { pool, dialect, schema, tables, references, fail_at: Mutex::new(None) };
+        Ok(Self { inner: Arc::new(inner), tenant: None, sink: None })
+    }
+
+    /// Connects to `url` (`sqlite:` or `postgres:`) and [opens](Self::open) a store. SQLite
+    /// connections get [`sqlite_options`](crate::sqlite_options).
+    pub async fn connect(url: &str, schema: Schema) -> Result<Self> {
+        let scheme = url.split(':').next().unwrap_or_default();
+        match scheme {
+            #[cfg(feature = "sqlite")]
+            "sqlite" => {
+                let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                    .connect_with(crate::sqlite_options(url)?)
+                    .await
+                    .map_err(Error::db("connecting"))?;
+                Self::open(pool, schema).await
+            }
+            #[cfg(feature = "postgres")]
+            "postgres" | "postgresql" => {
+                let pool = sqlx::postgres::PgPoolOptions::new()
+                    .connect(url)
+                    .await
+                    .map_err(Error::db("connecting"))?;
+                Self::open(pool, schema).await
+            }
+            other => Err(Error::UnsupportedUrl { scheme: other.to_owned() }),
+        }
+    }
+
+    /// A handle on the same database that sees and writes only `tenant`'s records (schemas with
+    /// a `tenant_column`).
+    #[must_use]
+    pub fn scoped(&self, tenant: impl Into<String>) -> Self {
+        Self { inner: Arc::clone(&self.inner), tenant: Some(tenant.into()), sink: self.sink.clone() }
+    }
+
+    /// This handle, sending each change set's audit events to `sink` inside its transaction (if
+    /// `append` fails, nothing is applied). Without a sink, events are kept in the
+    /// `_pdpo_events` table.
+    #[must_use]
+    pub fn with_sink(mut self, sink: Arc<dyn EventSink>) -> Self {
+        self.sink = Some(sink);
+        self
+    }
+
+    /// The pool.
+    pub fn pool(&self) -> &Pool {
+        &self.inner.pool
+    }
+
+    /// Testing aid: the next change set fails just before its statement number `at` (0-based,
+    /// counting data statements, then event and outbox inserts), after the earlier statements
+    /// ran, as if the backend failed there. Cleared after one use.
+    pub fn inject_failure_at(&self, at: usize) {
+        *self.inner.fail_at.lock().unwrap_or_else(PoisonError::into_inner) = Some(at);
+    }
+
+    fn table(&self, entity: &str) -> Result<&Table, StoreError> {
+        self.inner.tables.get(entity).ok_or_else(|| invalid(format!("unknown entity `{entity}`")))
+    }
+
+    fn scope(&self) -> Result<Option<&str>, StoreError> {
+        match (self.inner.schema.tenant_column(), &self.tenant) {
+            (None, _) => Ok(None),
+            (Some(_), Some(t)) => Ok(Some(t.as_str())),
+            (Some(c), None) => {
+                Err(invalid(format!("the schema has tenant column `{c}`: use SqlStore::scoped(tenant)")))
+            }
+        }
+    }
+
+    async fn handle(&self) -> Result<Handle, StoreError> {
+        self.inner.pool.acquire().await.map_err(|e| store_error(&e, "connecting", false))
+    }
+
+    fn bind(&self, sql: &mut Sql, table: &Table, col: &Col, v: &Value) -> Result<(), StoreError> {
+        let b = to_bind(v, col, self.inner.dialect)
+            .map_err(|why| invalid(format!("entity `{}`: column `{}`: {why}", table.entity, col.name)))?;
+        sql.bind(b, col.pg.cast());
+        Ok(())
+    }
+
+    /// `SELECT <all columns> FROM <table> AS t`.
+    fn select(&self, sql: &mut Sql, table: &Table) {
+        sql.push("SELECT ");
+        for (i, c) in table.cols.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            if self.inner.dialect == Dialect::Postgres && c.pg.read_as_text() {
+                sql.push("CAST(").qualified("t", &c.quoted).push(" AS text) AS ").ident(&c.quoted);
+            } else {
+                sql.qualified("t", &c.quoted);
+            }
+        }
+        sql.push(" FROM ").ident(&table.quoted).push(" AS t WHERE 1 = 1");
+    }
+
+    fn tenant_filter(&self, sql: &mut Sql, table: &Table, tenant: Option<&str>) -> Result<(), StoreError> {
+        if let (Some(t), Some(i)) = (tenant, table.tenant) {
+            let col = &table.cols[i];
+            sql.push(" AND ").qualified("t", &col.quoted).push(" = ");
+            self.bind(sql, table, col, &Value::Text(t.to_owned()))?;
+        }
+        Ok(())
+    }
+
+    fn order_by_key(sql: &mut Sql, table: &Table) {
+        sql.push(" ORDER BY ");
+        for (i, c) in table.key_cols().into_iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.qualified("t", &c.quoted);
+        }
+    }
+
+    fn to_record(table: &Table, row: Vec<Value>) -> Result<Record, StoreError> {
+        let key = Key::from_values(table.key.iter().map(|&i| &row[i])).ok_or_else(|| {
+            StoreError::new(
+                StoreErrorKind::Backend,
+                format!("table `{}`: a row's key columns hold values that cannot be keys", table.name),
+            )
+        })?;
+        let mut r = Record::new(table.entity.clone(), key);
+        for (c, v) in table.cols.iter().zip(row) {
+            r.values.insert(c.name.clone(), v);
+        }
+        Ok(r)
+    }
+
+    async fn run_select(&self, h: &mut Handle, table: &Table, sql: Sql) -> Result<Vec<Record>, StoreError> {
+        let cols: Vec<&Col> = table.cols.iter().collect();
+        let rows = h
+            .fetch(sql, &cols)
+            .await
+            .map_err(|e| store_error(&e, &format!("reading `{}`", table.entity), false))?;
+        rows.into_iter().map(|r| Self::to_record(table, r)).collect()
+    }
+
+    /// Records of `table` whose `columns` tuple is one of `keys`: chunked `IN` lists.
+    async fn select_in(
+        &self,
+        h: &mut Handle,
+        table: &Table,
+        columns: &[&Col],
+        keys: &[Key],
+        tenant: Option<&str>,
+    ) -> Result<Vec<Record>, StoreError> {
+        if columns.is_empty() {
+            return Err(invalid(format!("entity `{}`: a lookup needs at least one column", table.entity)));
+        }
+        if let Some(k) = keys.iter().find(|k| k.len() != columns.len()) {
+            return Err(invalid(format!(
+                "entity `{}`: key {k} has {} column(s), the lookup has {}",
+                table.entity,
+                k.len(),
+                columns.len()
+            )));
+        }
+        let per_chunk = (MAX_BINDS / columns.len()).max(1);
+        let mut out = Vec::new();
+        for chunk in keys.chunks(per_chunk) {
+            let mut sql = Sql::new(self.inner.dialect);
+            self.select(&mut sql, table);
+            self.tenant_filter(&mut sql, table, tenant)?;
+            sql.push(" AND ");
+            if let [col] = columns {
+                sql.qualified("t", &col.quoted).push(" IN (");
+                for (i, k) in chunk.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(", ");
+                    }
+                    self.bind(&mut sql, table, col, &k.parts()[0].to_value())?;
+                }
+                sql.push(")");
+            } else {
+                sql.push("(");
+                for (i, c) in columns.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(", ");
+                    }
+                    sql.qualified("t", &c.quoted);
+                }
+                sql.push(") IN (VALUES ");
+                for (i, k) in chunk.iter().enumerate() {
+                    sql.push(if i > 0 { ", (" } else { "(" });
+                    for (j, (c, part)) in columns.iter().zip(k.parts()).enumerate() {
+                        if j > 0 {
+                            sql.push(", ");
+                        }
+                        self.bind(&mut sql, table, c, &part.to_value())?;
+                    }
+                    sql.push(")");
+                }
+                sql.push(")");
+            }
+            Self::order_by_key(&mut sql, table);
+            out.extend(self.run_select(h, table, sql).await?);
+        }
+        Ok(out)
+    }
+
+    /// Records of `table` whose array column `col` holds any of `values`.
+    async fn select_array(
+        &self,
+        h: &mut Handle,
+        table: &Table,
+        col: &Col,
+        values: &[KeyValue],
+        tenant: Option<&str>,
+    ) -> Result<Vec<Record>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in values.chunks(MAX_BINDS) {
+            let mut sql = Sql::new(self.inner.dialect);
+            self.select(&mut sql, table);
+            self.tenant_filter(&mut sql, table, tenant)?;
+            match self.inner.dialect {
+                Dialect::Sqlite => {
+                    sql.push(" AND CASE WHEN json_valid(").qualified("t", &col.quoted);
+                    sql.push(") THEN EXISTS (SELECT 1 FROM json_each(").qualified("t", &col.quoted);
+                    sql.push(") AS je WHERE je.value IN (");
+                    for (i, v) in chunk.iter().enumerate() {
+                        if i > 0 {
+                            sql.push(", ");
+                        }
+                        let b = match v {
+                            KeyValue::Int(i) => Bind::Int(*i),
+                            KeyValue::Uuid(u) => Bind::Text(u.hyphenated().to_string()),
+                            KeyValue::Text(s) => Bind::Text(s.to_string()),
+                        };
+                        sql.bind(b, None);
+                    }
+                    sql.push(")) ELSE 0 END");
+                }
+                Dialect::Postgres if col.live.ty == ColumnType::Array => {
+                    let json = serde_json::Value::Array(
+                        chunk
+                            .iter()
+                            .map(|v| match v {
+                                KeyValue::Int(i) => (*i).into(),
+                                other => other.to_string().into(),
+                            })
+                            .collect(),
+                    );
+                    sql.push(" AND ").qualified("t", &col.quoted).push(" && ");
+                    self.bind(&mut sql, table, col, &Value::Json(json))?;
+                }
+                Dialect::Postgres => {
+                    let elems: Vec<String> = chunk
+                        .iter()
+                        .map(|v| match v {
+                            KeyValue::Int(i) => i.to_string(),
+                            other => serde_json::Value::String(other.to_string()).to_string(),
+                        })
+                        .collect();
+                    sql.push(" AND EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(CAST(");
+                    sql.qualified("t", &col.quoted).push(" AS jsonb)) = 'array' THEN CAST(");
+                    sql.qualified("t", &col.quoted)
+                        .push(" AS jsonb) ELSE '[]'::jsonb END) AS je(v) WHERE je.v = ANY(");
+                    sql.bind(Bind::TextArray(elems), Some("jsonb[]")).push("))");
+                }
+            }
+            Self::order_by_key(&mut sql, table);
+            out.extend(self.run_select(h, table, sql).await?);
+        }
+        Ok(out)
+    }
+
+    fn sorted(mut records: Vec<Record>) -> Vec<Record> {
+        records.sort_by(|a, b| a.key.cmp(&b.key));
+        records.dedup_by(|a, b| a.key == b.key);
+        records
+    }
+
+    async fn do_find(
+        &self,
+        h: &mut Handle,
+        entity: &str,
+        lookup: &Lookup,
+        tenant: Option<&str>,
+    ) -> Result<Vec<Record>, StoreError> {
+        let table = self.table(entity)?;
+        let records = match lookup {
+            Lookup::Columns { columns, keys } => {
+                let cols = columns.iter().map(|c| table.col(c)).collect::<Result<Vec<_>, _>>()?;
+                self.select_in(h, table, &cols, keys, tenant).await?
+            }
+            Lookup::ArrayContains { column, values } => {
+                let col = table.col(column)?;
+                self.select_array(h, table, col, values, tenant).await?
+            }
+            _ => return Err(invalid(format!("entity `{entity}`: unsupported lookup"))),
+        };
+        Ok(Self::sorted(records))
+    }
+
+    fn key_condition(
+        &self,
+        sql: &mut Sql,
+        table: &Table,
+        key: &Key,
+        tenant: Option<&str>,
+    ) -> Result<(), StoreError> {
+        if key.len() != table.key.len() {
+            return Err(invalid(format!(
+                "{}[{key}]: key has {} column(s), `{}` has {}",
+                table.entity,
+                key.len(),
+                table.entity,
+                table.key.len()
+            )));
+        }
+        for (i, (c, part)) in table.key_cols().into_iter().zip(key.parts()).enumerate() {
+            sql.push(if i > 0 { " AND " } else { " WHERE " }).ident(&c.quoted).push(" = ");
+            self.bind(sql, table, c, &part.to_value())?;
+        }
+        if let (Some(t), Some(i)) = (tenant, table.tenant) {
+            let col = &table.cols[i];
+            sql.push(" AND ").ident(&col.quoted).push(" = ");
+            self.bind(sql, table, col, &Value::Text(t.to_owned()))?;
+        }
+        Ok(())
+    }
+
+    /// Refuses the change set if deleting its `deletes` would cascade into (or orphan) a record
+    /// it does not delete. Runs before any statement of the change set.
+    async fn check_cascades(&self, h: &mut Handle, deletes: &BTreeSet<RecordRef>) -> Result<(), StoreError> {
+        let mut by_entity: BTreeMap<&Identifier, Vec<Key>> = BTreeMap::new();
+        for d in deletes {
+            by_entity.entry(&d.entity).or_default().push(d.key.clone());
+        }
+        for (entity, keys) in by_entity {
+            for r in self.inner.references.iter().filter(|r| r.to == *entity) {
+                let from = self.table(&r.from)?;
+                let referrers = match &r.by {
+                    RefBy::Columns(cols) => {
+                        let cols = cols.iter().map(|c| from.col(c)).collect::<Result<Vec<_>, _>>()?;
+                        self.select_in(h, from, &cols, &keys, None).await?
+                    }
+                    RefBy::Array(col) => {
+                        let values: Vec<KeyValue> =
+                            keys.iter().filter_map(|k| k.parts().first().cloned()).collect();
+                        self.select_array(h, from, from.col(col)?, &values, None).await?
+                    }
+                };
+                if let Some(outside) = referrers.iter().find(|x| !deletes.contains(&x.reference())) {
+                    return Err(StoreError::new(
+                        StoreErrorKind::WouldCascade,
+                        format!(
+                            "deleting a `{entity}` record would cascade into {}, which the change set does not delete",
+                            outside.reference()
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn step(&self, fail_at: Option<usize>, n: &mut usize) -> Result<(), StoreError> {
+        let at = *n;
+        *n += 1;
+        if fail_at == Some(at) {
+            return Err(StoreError::new(
+                StoreErrorKind::Backend,
+                format!("injected failure at statement {at}"),
+            ));
+        }
+        Ok(())
+    }
+
+    async fn apply_in(
+        &self,
+        h: &mut Handle,
+        cs: ChangeSet,
+        tenant: Option<&str>,
+        fail_at: Option<usize>,
+    ) -> Result<Applied, StoreError> {
+        let dialect = self.inner.dialect;
+        let mut applied = Applied::default();
+        let deletes: BTreeSet<RecordRef> = cs
+            .changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Delete(r) => Some(r.clone()),
+                _ => None,
+            })
+            .collect();
+        for d in &deletes {
+            self.table(&d.entity)?;
+        }
+        if !deletes.is_empty() {
+            self.check_cascades(h, &deletes).await?;
+        }
+        let mut n = 0;
+        for change in cs.changes {
+            let target = change.target();
+            let table = self.table(&target.entity)?;
+            match change {
+                Change::Insert(mut r) => {
+                    let entity = self
+                        .inner
+                        .schema
+                        .entity(&target.entity)
+                        .ok_or_else(|| invalid(format!("unknown entity `{}`", target.entity)))?;
+                    if r.key.len() != entity.key.len() {
+                        return Err(invalid(format!(
+                            "{target}: key has {} column(s), `{}` has {}",
+                            r.key.len(),
+                            entity.name,
+                            entity.key.len()
+                        )));
+                    }
+                    for (col, part) in entity.key.iter().zip(r.key.parts()) {
+                        match r.values.get(col.as_str()) {
+                            None => {
+                                r.values.insert(col.to_string(), part.to_value());
+                            }
+                            Some(v) if KeyValue::from_value(v).as_ref() == Some(part) => {}
+                            Some(_) => {
+                                return Err(invalid(format!(
+                                    "{target}: key column `{col}` differs from the key"
+                                )));
+                            }
+                        }
+                    }
+                    if let (Some(t), Some(c)) = (tenant, self.inner.schema.tenant_column()) {
+                        match r.values.get(c.as_str()) {
+                            None => {
+                                r.values.insert(c.to_string(), Value::Text(t.to_owned()));
+                            }
+                            Some(v) if v.as_text() == Some(t) => {}
+                            Some(_) => {
+                                return Err(invalid(format!(
+                                    "{target}: tenant column `{c}` names another tenant"
+                                )));
+                            }
+                        }
+                    }
+                    let mut sql = Sql::new(dialect);
+                    sql.push("INSERT INTO ").ident(&table.quoted).push(" (");
+                    let cols = r.values.keys().map(|c| table.col(c)).collect::<Result<Vec<_>, _>>()?;
+                    for (i, c) in cols.iter().enumerate() {
+                        if i > 0 {
+                            sql.push(", ");
+                        }
+                        sql.ident(&c.quoted);
+                    }
+                    sql.push(") VALUES (");
+                    for (i, (c, v)) in cols.iter().zip(r.values.values()).enumerate() {
+                        if i > 0 {
+                            sql.push(", ");
+                        }
+                        self.bind(&mut sql, table, c, v)?;
+                    }
+                    sql.push(")");
+                    self.step(fail_at, &mut n)?;
+                    h.execute(sql)
+                        .await
+                        .map_err(|e| store_error(&e, &format!("inserting {target}"), false))?;
+                    applied.inserted += 1;
+                }
+                Change::Update { target, set } => {
+                    let mut sql = Sql::new(dialect);
+                    if set.is_empty() {
+                        sql.push("SELECT 1 FROM ").ident(&table.quoted);
+                        self.key_condition(&mut sql, table, &target.key, tenant)?;
+                        self.step(fail_at, &mut n)?;
+                        let found = h
+                            .fetch_text(sql, 1)
+                            .await
+                            .map_err(|e| store_error(&e, &format!("reading {target}"), false))?;
+                        if found.is_empty() {
+                            return Err(StoreError::new(
+                                StoreErrorKind::NotFound,
+                                format!("{target} does not exist"),
+                            ));
+                        }
+                        applied.updated += 1;
+                        continue;
+                    }
+                    sql.push("UPDATE ").ident(&table.quoted).push(" SET ");
+                    for (i, (name, v)) in set.iter().enumerate() {
+                        let c = table.col(name)?;
+                        if table.key.iter().any(|&k| table.cols[k].name == *name) {
+                            return Err(invalid(format!("{target}: key column `{name}` cannot change")));
+                        }
+                        if table.tenant.is_some_and(|t| table.cols[t].name == *name) {
+                            return Err(invalid(format!("{target}: tenant column `{name}` cannot change")));
+                        }
+                        if i > 0 {
+                            sql.push(", ");
+                        }
+                        sql.ident(&c.quoted).push(" = ");
+                        self.bind(&mut sql, table, c, v)?;
+                    }
+                    self.key_condition(&mut sql, table, &target.key, tenant)?;
+                    self.step(fail_at, &mut n)?;
+                    let rows = h
+                        .execute(sql)
+                        .await
+                        .map_err(|e| store_error(&e, &format!("updating {target}"), false))?;
+                    if rows == 0 {
+                        return Err(StoreError::new(
+                            StoreErrorKind::NotFound,
+                            format!("{target} does not exist"),
+                        ));
+                    }
+                    applied.updated += 1;
+                }
+                Change::Delete(target) => {
+                    let mut sql = Sql::new(dialect);
+                    sql.push("DELETE FROM ").ident(&table.quoted);
+                    self.key_condition(&mut sql, table, &target.key, tenant)?;
+                    self.step(fail_at, &mut n)?;
+                    let rows = h
+                        .execute(sql)
+                        .await
+                        .map_err(|e| store_error(&e, &format!("deleting {target}"), true))?;
+                    if rows == 0 {
+                        return Err(StoreError::new(
+                            StoreErrorKind::NotFound,
+                            format!("{target} does not exist"),
+                        ));
+                    }
+                    applied.deleted += 1;
+                }
+                _ => return Err(invalid(format!("{target}: unsupported change"))),
+            }
+        }
+        applied.events = cs.events.len() as u64;
+        match &self.sink {
+            Some(sink) => {
+                self.step(fail_at, &mut n)?;
+                sink.append(&cs.events).map_err(|e| {
+                    StoreError::new(
+                        StoreErrorKind::Audit,
+                        "the audit sink refused the events; nothing was applied",
+                    )
+                    .with_source(e)
+                })?;
+            }
+            None => {
+                for ev in &cs.events {
+                    let json = serde_json::to_string(ev).map_err(|_| {
+                        StoreError::new(
+                            StoreErrorKind::Backend,
+                            format!("audit event {} cannot be serialised", ev.id),
+                        )
+                    })?;
+                    let mut sql = Sql::new(dialect);
+                    sql.push("INSERT INTO _pdpo_events (id, at, event) VALUES (");
+                    match dialect {
+                        Dialect::Sqlite => {
+                            sql.bind(Bind::Text(ev.id.to_string()), None).push(", ");
+                            sql.bind(
+                                Bind::Text(ev.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+                                None,
+                            );
+                        }
+                        Dialect::Postgres => {
+                            sql.bind(Bind::Uuid(ev.id), None).push(", ").bind(Bind::Timestamp(ev.at), None);
+                        }
+                    }
+                    sql.push(", ").bind(Bind::Text(json), Some("jsonb")).push(")");
+                    self.step(fail_at, &mut n)?;
+                    h.execute(sql)
+                        .await
+                        .map_err(|e| store_error(&e, &format!("appending audit event {}", ev.id), false))?;
+                }
+            }
+        }
+        for id in &cs.blob_deletes {
+            let mut sql = Sql::new(dialect);
+            sql.push("INSERT INTO _pdpo_blob_outbox (blob_id) VALUES (")
+                .bind(Bind::Text(id.clone()), None)
+                .push(") ON CONFLICT (blob_id) DO NOTHING");
+            self.step(fail_at, &mut n)?;
+            h.execute(sql).await.map_err(|e| store_error(&e, "queueing a blob deletion", false))?;
+        }
+        Ok(applied)
+    }
+
+    /// Rows of pdpo's own tables, for logical comparisons in tests and tools: the blob outbox
+    /// and the event table, as sorted text lines.
+    pub async fn pdpo_rows(&self) -> Result<Vec<String>, StoreError> {
+        let mut h = self.handle().await?;
+        let mut sql = Sql::new(self.inner.dialect);
+        sql.push(
+            "SELECT 'outbox ' || blob_id FROM _pdpo_blob_outbox UNION ALL \
+             SELECT 'event ' || CAST(id AS TEXT) FROM _pdpo_events ORDER BY 1",
+        );
+        let rows = h.fetch_text(sql, 1).await.map_err(|e| store_error(&e, "reading pdpo tables", false))?;
+        Ok(rows.into_iter().filter_map(|r| r.into_iter().next().flatten()).collect())
+    }
+}
+
+impl DataStore for SqlStore {
+    fn schema(&self) -> &Schema {
+        &self.inner.schema
+    }
+
+    async fn fetch(&self, entity: &str, keys: &[Key]) -> Result<Vec<Record>, StoreError> {
+        let table = self.table(entity)?;
+        let tenant = self.scope()?;
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut h = self.handle().await?;
+        let cols = table.key_cols();
+        Ok(Self::sorted(self.select_in(&mut h, table, &cols, keys, tenant).await?))
+    }
+
+    async fn find(&self, entity: &str, lookup: &Lookup) -> Result<Vec<Record>, StoreError> {
+        self.table(entity)?;
+        let tenant = self.scope()?;
+        let empty = match lookup {
+            Lookup::Columns { keys, .. } => keys.is_empty(),
+            Lookup::ArrayContains { values, .. } => values.is_empty(),
+            _ => false,
+        };
+        if empty {
+            return Ok(Vec::new());
+        }
+        let mut h = self.handle().await?;
+        self.do_find(&mut h, entity, lookup, tenant).await
+    }
+
+    async fn scan_page(&self, entity: &str, after: Option<&Key>, limit: usize) -> Result<Page, StoreError> {
+        let table = self.table(entity)?;
+        let tenant = self.scope()?;
+        if limit == 0 {
+            return Ok(Page::default());
+        }
+        let mut sql = Sql::new(self.inner.dialect);
+        self.select(&mut sql, table);
+        self.tenant_filter(&mut sql, table, tenant)?;
+        if let Some(after) = after {
+            if after.len() != table.key.len() {
+                return Err(invalid(format!(
+                    "entity `{entity}`: resume key {after} has {} column(s), the key has {}",
+                    after.len(),
+                    table.key.len()
+                )));
+            }
+            let cols = table.key_cols();
+            sql.push(" AND (");
+            for (i, c) in cols.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.qualified("t", &c.quoted);
+            }
+            sql.push(") > (");
+            for (i, (c, part)) in cols.iter().zip(after.parts()).enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                self.bind(&mut sql, table, c, &part.to_value())?;
+            }
+            sql.push(")");
+        }
+        Self::order_by_key(&mut sql, table);
+        sql.push(" LIMIT ").bind(Bind::Int(i64::try_from(limit).unwrap_or(i64::MAX)), None);
+        let mut h = self.handle().await?;
+        let records = self.run_select(&mut h, table, sql).await?;
+        let next = if records.len() == limit { records.last().map(|r| r.key.clone()) } else { None };
+        Ok(Page { records, next })
+    }
+
+    async fn apply(&self, changes: ChangeSet) -> Result<Applied, StoreError> {
+        let tenant = self.scope()?;
+        let fail_at = self.inner.fail_at.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let mut h =
+            self.inner.pool.begin().await.map_err(|e| store_error(&e, "starting a transaction", false))?;
+        match self.apply_in(&mut h, changes, tenant, fail_at).await {
+            Ok(applied) => {
+                h.commit().await.map_err(|e| store_error(&e, "committing", false))?;
+                Ok(applied)
+            }
+            Err(e) => {
+                // Dropping the transaction rolls it back; say so explicitly to release locks now.
+                h.rollback().await.ok();
+                Err(e)
+            }
+        }
+    }
+
+    async fn columns(&self, entity: &str) -> Result<Vec<ColumnInfo>, StoreError> {
+        let table = self.table(entity)?;
+        let entity_def =
+            self.inner.schema.entity(entity).ok_or_else(|| invalid(format!("unknown entity `{entity}`")))?;
+        let mut h = self.handle().await?;
+        let live = live_columns(&mut h, self.inner.dialect, &table.name)
+            .await
+            .map_err(|e| store_error(&e, &format!("reading the columns of `{entity}`"), false))?;
+        Ok(live
+            .into_iter()
+            .map(|lc| {
+                let ty = effective_type(entity_def, &lc.info, self.inner.dialect);
+                ColumnInfo { ty, ..lc.info }
+            })
+            .collect())
+    }
+
+    async fn pending_blob_deletes(&self) -> Result<Vec<String>, StoreError> {
+        let mut h = self.handle().await?;
+        let mut sql = Sql::new(self.inner.dialect);
+        sql.push("SELECT blob_id FROM _pdpo_blob_outbox ORDER BY queued_at, blob_id");
+        let rows =
+            h.fetch_text(sql, 1).await.map_err(|e| store_error(&e, "reading the blob outbox", false))?;
+        Ok(rows.into_iter().filter_map(|r| r.into_iter().next().flatten()).collect())
+    }
+
+    async fn ack_blob_deletes(&self, ids: &[String]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut h =
+            self.inner.pool.begin().await.map_err(|e| store_error(&e, "starting a transaction", false))?;
+        for chunk in ids.chunks(MAX_BINDS) {
+            let mut sql = Sql::new(self.inner.dialect);
+            sql.push("DELETE FROM _pdpo_blob_outbox WHERE blob_id IN (");
+            for (i, id) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(Bind::Text(id.clone()), None);
+            }
+            sql.push(")");
+            h.execute(sql).await.map_err(|e| store_error(&e, "acknowledging blob deletions", false))?;
+        }
+        h.commit().await.map_err(|e| store_error(&e, "committing", false))
+    }
+}

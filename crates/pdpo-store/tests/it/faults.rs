@@ -1,0 +1,77 @@
+//! Fault injection: a change set failing at each of its statements leaves the database logically
+//! identical, pdpo's own tables (events, outbox) included.
+
+use std::collections::BTreeMap;
+
+use pdpo_core::conformance::{Harness, fixture_schema, records};
+use pdpo_core::{
+    Actor, AuditAction, AuditEvent, ChangeSet, DataStore, Identifier, Key, KeyValue, Record, RecordRef,
+    StoreErrorKind, Value,
+};
+use pdpo_store::SqlStore;
+
+use crate::common::{PgSchemas, SqliteHarness, dump, pg_admin};
+
+fn id(s: &'static str) -> Identifier {
+    Identifier::from_static(s)
+}
+
+/// Six data statements, two events, two blob deletions: ten statements.
+fn change_set() -> ChangeSet {
+    let ck = |a, b| Key::composite([KeyValue::Int(a), KeyValue::Int(b)]);
+    let mut set = BTreeMap::new();
+    set.insert("name".to_owned(), Value::from("CHAN Tai-man"));
+    let mut total = BTreeMap::new();
+    total.insert("total".to_owned(), Value::Decimal("13.25".parse().unwrap()));
+    let actor = Actor::system("fault-test").unwrap();
+    let at = chrono::DateTime::from_timestamp(1_750_000_000, 0).unwrap();
+    let mut cs = ChangeSet::new();
+    cs.update(RecordRef::new(id("people"), Key::from(1)), set)
+        .insert(Record::new(id("orders"), Key::from(20)).with("person_id", 2).with("total", Value::Null))
+        .insert(Record::new(id("order_lines"), ck(20, 1)).with("description", "Lai see packets"))
+        .update(RecordRef::new(id("orders"), Key::from(11)), total)
+        .delete(RecordRef::new(id("order_lines"), ck(12, 1)))
+        .delete(RecordRef::new(id("notes"), Key::from(1002)))
+        .event(AuditEvent::new(AuditAction::Update, actor.clone(), at))
+        .event(AuditEvent::new(AuditAction::Delete, actor, at))
+        .delete_blob("scan-1")
+        .delete_blob("scan-2");
+    cs
+}
+
+async fn failing_at_each_statement_changes_nothing(s: SqlStore) {
+    let mut load = ChangeSet::new();
+    for r in records() {
+        load.insert(r);
+    }
+    s.apply(load).await.unwrap();
+    let before = dump(&s).await;
+    let statements = 10;
+    for at in 0..statements {
+        s.inject_failure_at(at);
+        let err = s.apply(change_set()).await.expect_err("the injected failure must fail the change set");
+        assert_eq!(err.kind(), StoreErrorKind::Backend, "statement {at}: {err}");
+        assert_eq!(dump(&s).await, before, "a failure at statement {at} left changes behind");
+    }
+    let applied = s.apply(change_set()).await.unwrap();
+    assert_eq!((applied.inserted, applied.updated, applied.deleted, applied.events), (2, 2, 2, 2));
+    let after = dump(&s).await;
+    assert_ne!(after, before);
+    assert_eq!(after.iter().filter(|l| l.starts_with("event ")).count(), 2);
+    assert_eq!(after.iter().filter(|l| l.starts_with("outbox ")).count(), 2);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn sqlite_fault_injection() {
+    let h = SqliteHarness::new();
+    failing_at_each_statement_changes_nothing(h.open(&fixture_schema(false), None).await).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn postgres_fault_injection() {
+    let Some(admin) = pg_admin().await else { return };
+    let schemas = PgSchemas::new(admin);
+    let h = schemas.harness();
+    failing_at_each_statement_changes_nothing(h.open(&fixture_schema(false), None).await).await;
+    schemas.drop_all().await;
+}

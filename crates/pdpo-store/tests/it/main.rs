@@ -1,0 +1,8 @@
+//! Integration tests of pdpo-store: the DataStore conformance suite on SQLite and PostgreSQL,
+//! schema checks at open, migrations, fault injection.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod conformance;
+mod faults;
+mod open;
