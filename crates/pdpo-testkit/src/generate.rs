@@ -643,7 +643,7 @@ impl Builder<'_> {
         // The founding contact is the company's first employee; the notes name them.
         let mut t = Text::default();
         t.lit("Main contact: ");
-        t.fill(&[text::Part::P(text::Slot::Informal)], &self.person, self.id, &mut self.r);
+        t.fill(&[text::Part::P(text::Slot::NameEn)], &self.person, self.id, &mut self.r);
         if self.r.chance(0.5) {
             t.lit(", direct line ");
             t.fill(&[text::Part::P(text::Slot::Phone)], &self.person, self.id, &mut self.r);
@@ -829,7 +829,7 @@ impl Builder<'_> {
         let body = match (sender, recipient) {
             (Some((sid, sp)), Some((rid, rp))) => {
                 if self.r.chance(0.2) {
-                    let tpl = *self.r.pick(text::ABOUT);
+                    let tpl = *self.r.pick(text::TO_PEER);
                     self.text(tpl, rp, rid)
                 } else {
                     let tpl = *self.r.pick(text::SELF);

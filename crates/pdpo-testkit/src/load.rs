@@ -106,7 +106,7 @@ pub struct Loaded {
 
 /// Generates and loads everything into fresh in-memory stores (schema: [`schema()`]).
 ///
-/// Memory grows with the data: about 45 records per contact on average, so keep to tens of
+/// Memory grows with the data: about 34 records per contact on average, so keep to tens of
 /// thousands of contacts here and stream [`Generator::groups`] for larger runs.
 ///
 /// ```

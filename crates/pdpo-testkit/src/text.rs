@@ -135,6 +135,15 @@ pub(crate) const TO: &[&[Part]] = &[
     &[L("多謝查詢，我哋會盡快回覆。")],
 ];
 
+/// What a contact writes to another contact about the recipient (group chats, referrals).
+pub(crate) const TO_PEER: &[&[Part]] = &[
+    &[L("Hi "), P(S::Informal), L(", is your email still "), P(S::Email), L("?")],
+    &[P(S::Informal), L("，你個地址係咪"), P(S::AddressZh), L("？")],
+    &[L("I gave them your number "), P(S::Phone), L(", hope that's OK.")],
+    &[L("幫你book咗，用咗你個HKID "), P(S::Hkid), L("。")],
+    &[L("See you at the meeting.")],
+];
+
 /// Conversation topics.
 pub(crate) const TOPICS: &[&[Part]] = &[
     &[L("Quotation follow-up")],
@@ -234,7 +243,7 @@ mod tests {
         let spaces = Spaces::new(5);
         let p = Person::generate(5, &spaces, 12);
         let mut r = Rng::new(5, 99, 0);
-        for t in ABOUT.iter().chain(SELF).chain(TO).chain(TOPICS) {
+        for t in ABOUT.iter().chain(SELF).chain(TO).chain(TO_PEER).chain(TOPICS) {
             let mut text = Text::default();
             text.fill(t, &p, 12, &mut r);
             let slots =

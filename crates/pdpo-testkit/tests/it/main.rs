@@ -457,3 +457,71 @@ fn distribution_has_a_long_tail() {
     let most_messages = groups().iter().map(|g| g.records_of("messages").count()).max().unwrap();
     assert!(most_messages >= 150, "{most_messages}");
 }
+
+/// Column names of each `CREATE TABLE` in a DDL script.
+fn ddl_columns(ddl: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out = BTreeMap::new();
+    for block in ddl.split("CREATE TABLE ").skip(1) {
+        let (name, body) = block.split_once(" (").unwrap();
+        let body = body.split("\n)").next().unwrap();
+        let cols = body
+            .lines()
+            .map(str::trim)
+            .filter(|l| {
+                !l.is_empty()
+                    && !l.starts_with("PRIMARY KEY")
+                    && !l.starts_with("UNIQUE")
+                    && !l.starts_with("--")
+            })
+            .map(|l| l.split_whitespace().next().unwrap().to_owned())
+            .collect();
+        out.insert(name.trim().to_owned(), cols);
+    }
+    out
+}
+
+#[test]
+fn generated_records_and_schema_match_the_ddl_columns() {
+    let sqlite = ddl_columns(pdpo_testkit::SQLITE_DDL);
+    let postgres = ddl_columns(pdpo_testkit::POSTGRES_DDL);
+    assert_eq!(sqlite, postgres, "the two dialects declare the same tables and columns");
+    assert_eq!(sqlite.len(), pdpo_testkit::entity::ALL.len());
+    // Every generated record has exactly its table's columns.
+    let staff = generator().staff();
+    for r in groups().iter().flat_map(|g| &g.records).chain(&staff) {
+        let cols: BTreeSet<String> = r.values.keys().cloned().collect();
+        assert_eq!(&cols, &sqlite[r.entity.as_str()], "{}", r.reference());
+    }
+    // Every column the schema names exists.
+    let s = schema();
+    for e in s.entities() {
+        let cols = &sqlite[e.table.as_str()];
+        let lc = &e.lifecycle;
+        let named = e
+            .key
+            .iter()
+            .chain(e.fields.iter().map(|f| &f.name))
+            .chain([&lc.created, &lc.updated, &lc.last_activity, &lc.closed].into_iter().flatten());
+        for c in named {
+            assert!(cols.contains(c.as_str()), "{}.{c}", e.name);
+        }
+        for l in &e.links {
+            let (table, link_cols): (&str, Vec<&str>) = match &l.kind {
+                pdpo_core::LinkKind::ForeignKey { columns } => {
+                    (e.table.as_str(), columns.iter().map(|c| c.as_str()).collect())
+                }
+                pdpo_core::LinkKind::ReferencedBy { columns } => {
+                    (l.to.as_str(), columns.iter().map(|c| c.as_str()).collect())
+                }
+                pdpo_core::LinkKind::Array { column } => (e.table.as_str(), vec![column.as_str()]),
+                pdpo_core::LinkKind::Join { through, columns, to_columns } => {
+                    (through.as_str(), columns.iter().chain(to_columns).map(|c| c.as_str()).collect())
+                }
+                _ => unreachable!(),
+            };
+            for c in link_cols {
+                assert!(sqlite[table].contains(c), "{}: link {} needs {table}.{c}", e.name, l.name);
+            }
+        }
+    }
+}
