@@ -27,13 +27,17 @@ enum RefBy {
     Array(String),
 }
 
+/// A hash map with a fast, randomly seeded hasher (the one `hashbrown` uses): index lookups are
+/// on the hot path of `SubjectGraph::collect`.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 #[derive(Default)]
 struct Table {
     rows: BTreeMap<Key, Record>,
     /// Secondary indexes: column tuple -> value tuple -> record keys.
-    indexes: HashMap<Vec<String>, HashMap<Key, BTreeSet<Key>>>,
+    indexes: HashMap<Vec<String>, FastMap<Key, BTreeSet<Key>>>,
     /// Array indexes: column -> element -> record keys.
-    arrays: HashMap<String, HashMap<KeyValue, BTreeSet<Key>>>,
+    arrays: HashMap<String, FastMap<KeyValue, BTreeSet<Key>>>,
 }
 
 fn tuple(record: &Record, columns: &[String]) -> Option<Key> {
@@ -279,20 +283,20 @@ impl MemoryStore {
         let scope = self.scope()?;
         let st = self.read();
         let Some(t) = st.tables.get(entity) else { return Ok(Vec::new()) };
-        let mut keys = BTreeSet::new();
+        let mut keys: Vec<&Key> = Vec::new();
         match lookup {
             Lookup::Columns { columns, keys: wanted } => {
                 if let Some(idx) = t.indexes.get(columns) {
                     for w in wanted {
                         if let Some(s) = idx.get(w) {
-                            keys.extend(s.iter().cloned());
+                            keys.extend(s.iter());
                         }
                     }
                 } else {
                     let wanted: BTreeSet<&Key> = wanted.iter().collect();
                     for r in t.rows.values() {
                         if tuple(r, columns).is_some_and(|k| wanted.contains(&k)) {
-                            keys.insert(r.key.clone());
+                            keys.push(&r.key);
                         }
                     }
                 }
@@ -301,20 +305,27 @@ impl MemoryStore {
                 if let Some(idx) = t.arrays.get(column) {
                     for v in values {
                         if let Some(s) = idx.get(v) {
-                            keys.extend(s.iter().cloned());
+                            keys.extend(s.iter());
                         }
                     }
                 } else {
                     let wanted: BTreeSet<&KeyValue> = values.iter().collect();
                     for r in t.rows.values() {
                         if array_elements(r.get(column)).iter().any(|e| wanted.contains(e)) {
-                            keys.insert(r.key.clone());
+                            keys.push(&r.key);
                         }
                     }
                 }
             }
         }
-        Ok(keys.iter().filter_map(|k| t.rows.get(k)).filter(|r| Self::visible(scope, r)).cloned().collect())
+        keys.sort_unstable();
+        keys.dedup();
+        Ok(keys
+            .into_iter()
+            .filter_map(|k| t.rows.get(k))
+            .filter(|r| Self::visible(scope, r))
+            .cloned()
+            .collect())
     }
 
     fn do_scan(&self, entity: &str, after: Option<&Key>, limit: usize) -> Result<Page, StoreError> {
