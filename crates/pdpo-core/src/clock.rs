@@ -12,7 +12,7 @@ pub trait Clock: Send + Sync {
 
     /// Today's date in Hong Kong (UTC+8 all year; no daylight saving since 1979).
     fn today_hk(&self) -> NaiveDate {
-        self.now().with_timezone(&hong_kong_offset()).date_naive()
+        hong_kong_date(self.now())
     }
 }
 
@@ -25,6 +25,12 @@ pub const HONG_KONG: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
 /// Hong Kong's offset from UTC: +08:00.
 pub fn hong_kong_offset() -> FixedOffset {
     HONG_KONG
+}
+
+/// The Hong Kong calendar date of an instant (saturating at the end of chrono's range instead of
+/// panicking).
+pub fn hong_kong_date(at: DateTime<Utc>) -> NaiveDate {
+    at.checked_add_signed(Duration::hours(8)).map_or(NaiveDate::MAX, |t| t.date_naive())
 }
 
 /// The system clock.

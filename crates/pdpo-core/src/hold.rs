@@ -61,6 +61,11 @@ impl Hold {
         self.placed_at <= now && self.expires.is_none_or(|e| now < e)
     }
 
+    /// The hold as a [`Retainer`] (what a guard reports when the hold applies).
+    pub fn retainer(&self) -> Retainer {
+        hold_retainer(self)
+    }
+
     /// Whether the hold covers `record`, which is about `subject` (if known).
     pub fn covers(&self, record: &Record, subject: Option<&Key>) -> bool {
         match &self.scope {

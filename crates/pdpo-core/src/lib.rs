@@ -71,7 +71,7 @@ pub use actor::{Actor, ActorKind, Purpose};
 pub use audit::{AuditAction, AuditEvent, SealedDetail};
 pub use category::{BUILTIN_CATEGORIES, PiiCategory, UnknownCategory};
 pub use change::{Applied, Change, ChangeSet};
-pub use clock::{Clock, FixedClock, HONG_KONG, SystemClock, hong_kong_offset};
+pub use clock::{Clock, FixedClock, HONG_KONG, SystemClock, hong_kong_date, hong_kong_offset};
 pub use error::{StoreError, StoreErrorKind};
 pub use graph::{SubjectGraph, SubjectRecord};
 pub use hold::{AllowAll, Disposal, DisposalGuard, DisposalQuery, Hold, HoldScope, Retainer, RetainerKind};

@@ -460,6 +460,26 @@ impl Schema {
         self.order.iter().map(|&i| &self.entities[i])
     }
 
+    /// The data subject a record is directly about, when that can be read off the record alone:
+    /// its own key for a subject record, or the value of the entity's only foreign-key link to the
+    /// subject entity. `None` for records about several people or reached over several hops (use
+    /// [`SubjectGraph`](crate::SubjectGraph) from the subject's side instead).
+    pub fn direct_subject(&self, record: &Record) -> Option<Key> {
+        if record.entity == self.subject {
+            return Some(record.key.clone());
+        }
+        let entity = self.entity(&record.entity)?;
+        let mut fks = entity.links.iter().filter(|l| l.to == self.subject).filter_map(|l| match &l.kind {
+            LinkKind::ForeignKey { columns } => Some(columns),
+            _ => None,
+        });
+        let columns = fks.next()?;
+        if fks.next().is_some() {
+            return None;
+        }
+        Key::from_values(columns.iter().map(|c| record.get(c).unwrap_or(&crate::Value::Null)))
+    }
+
     /// The file the schema was loaded from, if any.
     pub fn source(&self) -> Option<&Path> {
         self.source.as_deref()

@@ -170,3 +170,17 @@ fn from_file_names_the_file_when_missing() {
     let err = Schema::from_file("/nonexistent/pdpo.toml").unwrap_err();
     assert!(err.to_string().contains("/nonexistent/pdpo.toml"), "{err}");
 }
+
+#[test]
+fn direct_subject_reads_single_foreign_keys_only() {
+    use pdpo_core::{Identifier, Key, Record};
+    let s = conformance::fixture_schema(false);
+    let r = |e: &'static str, k: i64| Record::new(Identifier::from_static(e), Key::from(k));
+    assert_eq!(s.direct_subject(&r("people", 4)), Some(Key::from(4)));
+    assert_eq!(s.direct_subject(&r("orders", 10).with("person_id", 2)), Some(Key::from(2)));
+    assert_eq!(s.direct_subject(&r("orders", 10)), None, "no value");
+    // Notes have two links to people (author, mentioned): ambiguous.
+    assert_eq!(s.direct_subject(&r("notes", 1).with("author_id", 1).with("mentioned_id", 3)), None);
+    // Order lines reach people over two hops.
+    assert_eq!(s.direct_subject(&r("order_lines", 1).with("order_id", 10)), None);
+}
