@@ -18,6 +18,8 @@
 //!   with an [`Error`] naming the entity, table and column.
 //! - [`migrate`] keeps pdpo's own tables (blob outbox, events; later audit, keys, requests) in
 //!   `_pdpo_migrations`, apart from the CRM's migration history.
+//! - [`draft_schema`] writes a first `pdpo.toml` from a live database (tables, keys, foreign keys
+//!   as links, column types, PII categories suggested from column names).
 //!
 //! ```
 //! use pdpo_core::{ChangeSet, DataStore, Identifier, Key, Record, Schema, SubjectGraph};
@@ -67,6 +69,7 @@ compile_error!("pdpo-store needs a backend: enable the `sqlite` or `postgres` fe
 
 mod backend;
 mod column;
+mod draft;
 mod error;
 mod introspect;
 mod migrate;
@@ -74,6 +77,7 @@ mod sql;
 mod store;
 
 pub use backend::Pool;
+pub use draft::{draft_schema, suggest_category};
 pub use error::{Error, Result};
 pub use migrate::{MIGRATIONS, Migration, migrate};
 pub use store::SqlStore;

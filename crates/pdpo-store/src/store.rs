@@ -11,7 +11,7 @@ use pdpo_core::{
 use crate::backend::{Handle, Pool};
 use crate::column::{Col, to_bind};
 use crate::error::{Error, Result, store_error};
-use crate::introspect::live_columns;
+use crate::introspect::{live_columns, live_foreign_keys};
 use crate::migrate::migrate;
 use crate::sql::{Bind, Dialect, MAX_BINDS, Quoted, Sql, invalid, quote};
 
@@ -249,9 +249,38 @@ impl SqlStore {
                 }
             }
         }
+        // The database's own foreign keys between schema tables count too: an `ON DELETE CASCADE`
+        // the schema does not mention must not remove records behind the plan's back.
+        let mut references = references(&schema);
+        for e in schema.entities() {
+            let fks = live_foreign_keys(&mut h, dialect, &e.table)
+                .await
+                .map_err(Error::db("reading foreign keys"))?;
+            for fk in fks {
+                let Some(to) = schema.entities().iter().find(|t| t.table.as_str() == fk.table) else {
+                    continue;
+                };
+                let to_key: Vec<String> = to.key.iter().map(ToString::to_string).collect();
+                let to_cols =
+                    if fk.to_columns.iter().any(String::is_empty) { to_key.clone() } else { fk.to_columns };
+                let known = references.iter().any(|r| {
+                    r.from == e.name
+                        && r.to == to.name
+                        && matches!(&r.by, RefBy::Columns(c) if *c == fk.columns)
+                });
+                let readable =
+                    fk.columns.iter().all(|c| tables.get(&e.name).is_some_and(|t| t.index.contains_key(c)));
+                if to_cols == to_key && !known && readable {
+                    references.push(Reference {
+                        from: e.name.clone(),
+                        to: to.name.clone(),
+                        by: RefBy::Columns(fk.columns),
+                    });
+                }
+            }
+        }
         drop(h);
         migrate(&pool).await?;
-        let references = references(&schema);
         let inner = Inner { pool, dialect, schema, tables, references, fail_at: Mutex::new(None) };
         Ok(Self { inner: Arc::new(inner), tenant: None, sink: None })
     }

@@ -169,3 +169,84 @@ async fn migrations_are_recorded_apart_and_idempotent() {
     let err = migrate(&p).await.unwrap_err();
     assert!(matches!(err, Error::MigrationChanged { version: 1, .. }), "{err}");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn database_cascades_outside_the_schema_are_refused() {
+    // The schema omits the notes table; the database would still cascade into it.
+    let h = SqliteHarness::new();
+    let pool = crm(&h).await;
+    let toml = r#"
+subject = "contacts"
+[entities.contacts]
+table = "Contacts"
+key = "id"
+fields.fullName = { category = "name" }
+[entities.notes]
+table = "contactNotes"
+key = "id"
+"#;
+    let store = SqlStore::open(pool, Schema::from_toml_str(toml, None).unwrap()).await.unwrap();
+    let mut cs = ChangeSet::new();
+    cs.insert(Record::new(id("contacts"), Key::from(1)).with("fullName", "CHAN Tai Man"));
+    cs.insert(Record::new(id("notes"), Key::from(10)).with("contactId", 1));
+    store.apply(cs).await.unwrap();
+    let mut cs = ChangeSet::new();
+    cs.delete(RecordRef::new(id("contacts"), Key::from(1)));
+    let err = store.apply(cs).await.unwrap_err();
+    assert_eq!(err.kind(), pdpo_core::StoreErrorKind::WouldCascade, "{err}");
+    assert_eq!(store.fetch("notes", &[Key::from(10)]).await.unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn drafted_schema_loads_and_links_toward_the_subject() {
+    let h = SqliteHarness::new();
+    let pool = crm(&h).await;
+    sqlx::raw_sql(
+        r#"CREATE TABLE "Companies" ("id" INTEGER PRIMARY KEY, "name" TEXT, "officePhone" TEXT);
+           ALTER TABLE "Contacts" ADD COLUMN "companyId" INTEGER REFERENCES "Companies" ("id");
+           ALTER TABLE "Contacts" ADD COLUMN "email" VARCHAR(200) NOT NULL DEFAULT '';
+           ALTER TABLE "Contacts" ADD COLUMN "createdAt" TIMESTAMP;
+           CREATE TABLE "Products" ("sku" TEXT PRIMARY KEY, "description" TEXT);"#,
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let p: pdpo_store::Pool = pool.clone().into();
+    let toml = pdpo_store::draft_schema(&p, "Contacts").await.unwrap();
+    for line in [
+        "subject = \"Contacts\"",
+        "links = [{ to = \"Contacts\", foreign_key = \"contactId\" }]",
+        "links = [{ to = \"Contacts\", referenced_by = \"companyId\" }]",
+        "fields.email = { category = \"email\", type = \"text\", nullable = false }",
+        "fields.customFields = { type = \"json\" }",
+        "lifecycle = { created = \"createdAt\" }",
+        "fields.description = { type = \"text\" }  # suggested category: free_text",
+    ] {
+        assert!(toml.contains(line), "missing {line:?} in\n{toml}");
+    }
+    assert!(!toml.contains("_pdpo_"), "{toml}");
+    let schema = Schema::from_toml_str(&toml, None).unwrap_or_else(|e| panic!("{e}\n{toml}"));
+    assert_eq!(schema.entity("contactNotes").unwrap().key.len(), 1);
+    SqlStore::open(pool, schema).await.unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn postgres_draft_reads_keys_and_foreign_keys() {
+    use pdpo_core::conformance::{Harness, fixture_schema};
+    let Some(admin) = crate::common::pg_admin().await else { return };
+    let schemas = crate::common::PgSchemas::new(admin);
+    let h = schemas.harness();
+    let store = h.open(&fixture_schema(false), None).await;
+    let toml = pdpo_store::draft_schema(store.pool(), "people").await.unwrap();
+    schemas.drop_all().await;
+    for line in [
+        "[entities.order_lines]\nkey = [\"order_id\", \"line_no\"]\nlinks = [{ to = \"orders\", foreign_key = \"order_id\" }]",
+        "links = [{ to = \"people\", referenced_by = \"org_id\" }]",
+        "fields.email = { category = \"email\", type = \"text\" }",
+        "fields.person_ids = { type = \"array\" }",
+        "fields.total = { type = \"decimal\" }",
+    ] {
+        assert!(toml.contains(line), "missing {line:?} in\n{toml}");
+    }
+    Schema::from_toml_str(&toml, None).unwrap_or_else(|e| panic!("{e}\n{toml}"));
+}
