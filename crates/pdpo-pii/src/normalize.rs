@@ -6,8 +6,6 @@
 
 use std::borrow::Cow;
 
-use crate::validate::fold_char;
-
 /// A haystack ready for ASCII patterns.
 pub(crate) struct Folded<'a> {
     /// The folded text (borrowed when nothing needed folding).
@@ -22,40 +20,46 @@ fn may_fold(b: u8) -> bool {
     matches!(b, 0xC2 | 0xE3 | 0xEF)
 }
 
+/// The ASCII replacement and encoded length of a folding char starting at `b[0]`, read from its
+/// bytes: U+00A0 = C2 A0, U+3000 = E3 80 80, U+FF01..=U+FF3F = EF BC 81..BF, U+FF40..=U+FF5E =
+/// EF BD 80..9E.
+fn folds_to(b: &[u8]) -> Option<(u8, usize)> {
+    match b {
+        [0xC2, 0xA0, ..] => Some((b' ', 2)),
+        [0xE3, 0x80, 0x80, ..] => Some((b' ', 3)),
+        [0xEF, 0xBC, c @ 0x81..=0xBF, ..] => Some((c - 0x81 + 0x21, 3)),
+        [0xEF, 0xBD, c @ 0x80..=0x9E, ..] => Some((c - 0x80 + 0x60, 3)),
+        _ => None,
+    }
+}
+
 impl<'a> Folded<'a> {
     pub(crate) fn new(text: &'a str) -> Self {
         let bytes = text.as_bytes();
-        let Some(first) = bytes.iter().position(|b| may_fold(*b)) else {
-            return Self { text: Cow::Borrowed(text), shifts: Vec::new() };
-        };
         let mut out = String::new();
         let mut shifts = Vec::new();
         let mut copied = 0;
-        let mut i = first;
-        while i < bytes.len() {
-            if may_fold(bytes[i])
-                && text.is_char_boundary(i)
-                && let Some(c) = text[i..].chars().next()
-            {
-                let f = fold_char(c);
-                if f != c {
-                    if out.is_empty() {
-                        out.reserve(text.len());
-                    }
-                    out.push_str(&text[copied..i]);
-                    out.push(f);
-                    copied = i + c.len_utf8();
-                    shifts.push((out.len(), copied - out.len()));
-                }
-                i += c.len_utf8();
+        let mut i = 0;
+        while let Some(p) = bytes.get(i..).and_then(|rest| rest.iter().position(|b| may_fold(*b))) {
+            i += p;
+            let Some((ascii, len)) = bytes.get(i..).and_then(folds_to) else {
+                i += 1;
                 continue;
+            };
+            if out.is_empty() {
+                out.reserve(text.len());
             }
-            i += 1;
+            // `i` and `i + len` are char boundaries: `folds_to` matched a whole encoded char.
+            out.push_str(text.get(copied..i).unwrap_or(""));
+            out.push(char::from(ascii));
+            copied = i + len;
+            shifts.push((out.len(), copied - out.len()));
+            i = copied;
         }
         if shifts.is_empty() {
             return Self { text: Cow::Borrowed(text), shifts };
         }
-        out.push_str(&text[copied..]);
+        out.push_str(text.get(copied..).unwrap_or(""));
         Self { text: Cow::Owned(out), shifts }
     }
 
@@ -72,6 +76,7 @@ impl<'a> Folded<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::validate::fold_char;
 
     #[test]
     fn folds_and_maps_back() {
@@ -87,8 +92,13 @@ mod tests {
         assert_eq!(f.text, "(3)ab 9");
         for (i, c) in f.text.char_indices() {
             let o = f.original(i);
-            assert_eq!(super::fold_char(t[o..].chars().next().unwrap()), c);
+            assert_eq!(fold_char(t[o..].chars().next().unwrap()), c);
         }
         assert_eq!(f.original(f.text.len()), t.len());
+        // Every full-width ASCII form folds exactly as `fold_char` does.
+        for c in ('\u{FF00}'..='\u{FF60}').chain(['\u{3000}', '\u{00A0}', '\u{3001}', '\u{00A1}']) {
+            let s = c.to_string();
+            assert_eq!(Folded::new(&s).text, fold_char(c).to_string(), "{c:?}");
+        }
     }
 }

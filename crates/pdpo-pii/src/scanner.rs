@@ -596,7 +596,11 @@ fn context_of(keywords: &[Keyword], start: usize, end: usize, topics: &[Topic]) 
 
 /// Keeps the best of overlapping findings: validated first, then the more confident, then the longer.
 fn resolve_overlaps(mut found: Vec<Finding>) -> Vec<Finding> {
-    found.sort_by(|a, b| {
+    found.sort_unstable_by_key(|f| (f.start, f.end));
+    if found.windows(2).all(|w| w[0].end <= w[1].start) {
+        return found;
+    }
+    found.sort_unstable_by(|a, b| {
         b.validated
             .cmp(&a.validated)
             .then(b.confidence.total_cmp(&a.confidence))
@@ -606,13 +610,13 @@ fn resolve_overlaps(mut found: Vec<Finding>) -> Vec<Finding> {
     let mut kept: Vec<Finding> = Vec::with_capacity(found.len());
     let mut taken: std::collections::BTreeMap<usize, usize> = std::collections::BTreeMap::new();
     for f in found {
-        let overlaps_before = taken.range(..f.end).next_back().is_some_and(|(_, e)| *e > f.start);
-        if !overlaps_before {
+        let before = taken.range(..f.end).next_back().is_some_and(|(_, e)| *e > f.start);
+        if !before {
             taken.insert(f.start, f.end);
             kept.push(f);
         }
     }
-    kept.sort_by_key(|f| f.start);
+    kept.sort_unstable_by_key(|f| f.start);
     kept
 }
 
