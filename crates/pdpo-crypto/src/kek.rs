@@ -72,10 +72,26 @@ pub enum KekVersionState {
     Destroyed,
 }
 
+/// One live KEK version: its key, and the HMAC state pre-keyed with it (so deriving a wrapping key
+/// costs no HMAC key set-up).
+struct KekMaterial {
+    key: SecretKey,
+    mac: Hmac<Sha256>,
+}
+
+impl KekMaterial {
+    fn new(key: SecretKey) -> Self {
+        let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(key.expose_secret())
+            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+        mac.update(b"pdpo-kek/wrap/v1\0");
+        Self { key, mac }
+    }
+}
+
 struct KekState {
     current: u32,
     /// `None` once destroyed (the number stays reserved).
-    versions: BTreeMap<u32, Option<SecretKey>>,
+    versions: BTreeMap<u32, Option<KekMaterial>>,
 }
 
 const WRAP_FORMAT: u8 = 1;
@@ -114,7 +130,7 @@ impl KeyFileKek {
     /// A KEK held only in memory, with a fresh version 1.
     pub fn generate() -> Result<Self> {
         let mut versions = BTreeMap::new();
-        versions.insert(1, Some(SecretKey::generate()?));
+        versions.insert(1, Some(KekMaterial::new(SecretKey::generate()?)));
         Ok(Self { state: RwLock::new(KekState { current: 1, versions }), path: None })
     }
 
@@ -169,7 +185,7 @@ impl KeyFileKek {
                         let mut bytes = Zeroizing::new([0u8; 32]);
                         hex::decode_to_slice(material, bytes.as_mut_slice())
                             .map_err(|_| bad(n, "key material is not 64 hex digits"))?;
-                        Some(SecretKey::from_bytes(*bytes))
+                        Some(KekMaterial::new(SecretKey::from_bytes(*bytes)))
                     };
                     if versions.insert(v, key).is_some() {
                         return Err(bad(n, "duplicate version"));
@@ -204,7 +220,7 @@ impl KeyFileKek {
         let version = {
             let mut st = self.write();
             let v = st.versions.keys().next_back().copied().unwrap_or(0).saturating_add(1);
-            st.versions.insert(v, Some(new));
+            st.versions.insert(v, Some(KekMaterial::new(new)));
             st.current = v;
             v
         };
@@ -241,7 +257,7 @@ impl KeyFileKek {
             for (v, k) in &st.versions {
                 match k {
                     Some(k) => {
-                        let hex = Zeroizing::new(hex::encode(k.expose_secret()));
+                        let hex = Zeroizing::new(hex::encode(k.key.expose_secret()));
                         text.push_str(&format!("version {v} "));
                         text.push_str(&hex);
                         text.push('\n');
@@ -264,10 +280,8 @@ impl KeyFileKek {
         Ok(())
     }
 
-    fn derive(kek: &SecretKey, binding: &[u8]) -> Aes256Gcm {
-        let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(kek.expose_secret())
-            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
-        mac.update(b"pdpo-kek/wrap/v1\0");
+    fn derive(kek: &KekMaterial, binding: &[u8]) -> Aes256Gcm {
+        let mut mac = kek.mac.clone();
         mac.update(binding);
         let mut derived = Zeroizing::new([0u8; 32]);
         derived.copy_from_slice(&mac.finalize().into_bytes());
