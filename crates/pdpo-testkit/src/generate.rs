@@ -41,6 +41,7 @@ pub fn reference_now() -> DateTime<Utc> {
 }
 
 fn ts(secs: i64) -> DateTime<Utc> {
+    // Invariant: every instant generated lies between 2013 and 2026, well inside chrono's range.
     DateTime::from_timestamp(secs, 0).unwrap_or_default()
 }
 
@@ -223,10 +224,11 @@ impl ContactGroup {
 
 /// The deterministic generator of the sample CRM's data.
 ///
-/// Same `(contacts, seed)`, same data, byte for byte, on every platform. Every contact's group
-/// is a pure function of `(contacts, seed, contact id)`, so [`Generator::group`] gives any
-/// contact's data without generating the others, and [`Generator::groups`] streams all of them
-/// in bounded memory (one group at a time).
+/// Same `(contacts, seed)`, same data, byte for byte, run after run. Every contact's group is a
+/// pure function of `(contacts, seed, contact id)`, so [`Generator::group`] gives any contact's
+/// data without generating the others, and [`Generator::groups`] streams all of them in bounded
+/// memory (one group at a time). Heavy-tail counts use `f64` `ln`/`exp`, whose last bit may
+/// differ between math libraries: do not expect bit-identical data across platforms.
 #[derive(Debug, Clone)]
 pub struct Generator {
     contacts: i64,
@@ -441,7 +443,7 @@ struct Builder<'a> {
 }
 
 fn money(cents: i64) -> Value {
-    // Invariant: `digits.digits` is always a valid decimal.
+    // Invariant: `cents` is never negative here, so `<int>.<2 digits>` is always a valid decimal.
     format!("{}.{:02}", cents / 100, cents % 100).parse::<Decimal>().map_or(Value::Null, Value::Decimal)
 }
 

@@ -62,6 +62,10 @@
 //! graph is larger when later contacts share conversations or deals with it. 1 % of contacts are a
 //! second row for an earlier contact's person ([`Generator::duplicates`], [`DuplicateKind`]).
 //!
+//! Generation runs on one thread at roughly 14,000 contacts (480,000 records) per second of CPU
+//! time, release build: 1,000,000 contacts (34.9 million records) took 73 s of CPU with a 27 MB
+//! peak resident set, measured on a shared 2-core machine, so treat the figures as rough.
+//!
 //! ## Example
 //!
 //! ```

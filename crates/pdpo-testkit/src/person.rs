@@ -88,6 +88,8 @@ impl Person {
 
         let (prefix, digits) = split_million(spaces.hkid.apply(pid), hk::HKID_PREFIXES);
         let digits = format!("{digits:06}");
+        // Invariant: the prefix table holds 1-2 capital letters and `digits` is 6 digits, so the
+        // check character always exists (tests validate every generated HKID).
         let check = hkid_check_char(prefix, &digits).unwrap_or('0');
         let hkid = format!("{prefix}{digits}({check})");
         let (mp, mn) = split_million(spaces.mobile.apply(pid), hk::MOBILE_PREFIXES);
@@ -116,6 +118,7 @@ impl Person {
         let area = r.pick(hk::CN_AREA_CODES);
         let seq = r.below(500) * 2 + u64::from(!female); // odd for men, even for women
         let body = format!("{area}{:04}{:02}{:02}{seq:03}", dob.year(), dob.month(), dob.day());
+        // Invariant: `body` is 17 digits (6 + 8 + 3), so the check character always exists.
         let mainland_id = format!("{body}{}", cn_ric_check_char(&body).unwrap_or('0'));
         let wechat =
             format!("{}_{}", english.map_or(given_joined.as_str(), |e| e).to_lowercase(), r.range(10, 99));
