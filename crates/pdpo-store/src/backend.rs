@@ -108,11 +108,15 @@ fn bind_sqlite<'q>(
     q
 }
 
+/// Binds on PostgreSQL. The statement is not kept prepared: the same SQL text may be bound with
+/// different parameter types from one call to the next (a `NULL` bound as text, then an integer),
+/// and a cached statement would keep the first call's types.
 #[cfg(feature = "postgres")]
 fn bind_pg<'q>(
-    mut q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
     binds: Vec<Bind>,
 ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    let mut q = q.persistent(false);
     for b in binds {
         q = match b {
             Bind::Null => q.bind(None::<String>),
