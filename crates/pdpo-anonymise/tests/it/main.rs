@@ -1,0 +1,9 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Integration tests on the testkit CRM in a MemoryStore.
+
+mod correct;
+mod erase;
+mod fault;
+mod props;
+mod retention;
+mod support;
