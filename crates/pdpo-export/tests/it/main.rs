@@ -1,0 +1,7 @@
+//! Integration tests for pdpo-export.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod fixture;
+mod names;
+mod subject;
+mod workspace;
