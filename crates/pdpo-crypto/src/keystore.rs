@@ -377,7 +377,9 @@ impl MemoryKeyStore {
     }
 
     /// Puts a row back as it was (a restore from backup), replacing any row with its id and
-    /// clearing its tombstone.
+    /// clearing its tombstone. The restored nonce counter starts at 0: encrypting with a restored
+    /// key is exactly the rolled-back-counter case the per-block nonce salt guards against, so use
+    /// restored keys to read, and let new writes rotate to a fresh key generation.
     pub fn restore(&self, key: WrappedKey) {
         let mut st = self.lock();
         st.destroyed.remove(&key.id);
