@@ -274,8 +274,9 @@ fn check_bounded(kind: &str, patterns: &[String]) -> Result<()> {
 
 use context::Hit as Keyword;
 
-/// The longest context word, in bytes (a window searched again overlaps the previous one by this).
-const KEYWORD_MAX: usize = 40;
+/// How far before (after) a window context words are searched, so that a word ending (starting)
+/// inside the window is found; longer words at the very edge of a window may be missed.
+const KEYWORD_MAX: usize = 16;
 
 /// Context words found so far in one scan, in order, and how far the text has been searched.
 #[derive(Default)]
