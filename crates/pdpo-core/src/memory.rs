@@ -356,8 +356,23 @@ impl MemoryStore {
         let mut gone: BTreeSet<(Identifier, Key)> = BTreeSet::new();
         let mut added: BTreeSet<(Identifier, Key)> = BTreeSet::new();
         let mut prepared = Vec::with_capacity(cs.changes.len());
-        // Records written by this change set, as they will be (for the reference check).
-        let mut written: BTreeMap<(Identifier, Key), Record> = BTreeMap::new();
+        // The reference columns of records written by this change set, as they will be (for the
+        // reference check): only those columns are kept, so large inserts copy no record.
+        let mut written: BTreeMap<(Identifier, Key), BTreeMap<String, Value>> = BTreeMap::new();
+        let ref_columns =
+            |entity: &Identifier, values: &BTreeMap<String, Value>| -> BTreeMap<String, Value> {
+                let mut out = BTreeMap::new();
+                for rf in self.shared.references.iter().filter(|rf| rf.from == *entity) {
+                    if let RefBy::Columns(cols) = &rf.by {
+                        for c in cols {
+                            if let Some(v) = values.get(c) {
+                                out.insert(c.clone(), v.clone());
+                            }
+                        }
+                    }
+                }
+                out
+            };
         for (i, change) in cs.changes.into_iter().enumerate() {
             if fail_at == Some(i) {
                 return Err(StoreError::new(
@@ -422,7 +437,7 @@ impl MemoryStore {
                     }
                     gone.remove(&id);
                     added.insert(id.clone());
-                    written.insert(id, r.clone());
+                    written.insert(id, ref_columns(&r.entity, &r.values));
                     prepared.push(Change::Insert(r));
                 }
                 Change::Update { target, set } => {
@@ -450,16 +465,15 @@ impl MemoryStore {
                         r.from == target.entity && matches!(&r.by, RefBy::Columns(cols) if cols.iter().any(|c| set.contains_key(c)))
                     });
                     if touches_reference {
-                        let base = written
-                            .get(&id)
-                            .cloned()
-                            .or_else(|| table.and_then(|t| t.rows.get(&target.key)).cloned());
-                        if let Some(mut r) = base {
-                            r.values.extend(set.iter().map(|(k, v)| (k.clone(), v.clone())));
-                            written.insert(id, r);
-                        }
-                    } else if let Some(r) = written.get_mut(&id) {
-                        r.values.extend(set.iter().map(|(k, v)| (k.clone(), v.clone())));
+                        let mut cols = match written.get(&id) {
+                            Some(w) => w.clone(),
+                            None => table
+                                .and_then(|t| t.rows.get(&target.key))
+                                .map(|r| ref_columns(&r.entity, &r.values))
+                                .unwrap_or_default(),
+                        };
+                        cols.extend(ref_columns(&target.entity, &set));
+                        written.insert(id, cols);
                     }
                     prepared.push(Change::Update { target, set });
                 }
@@ -493,10 +507,15 @@ impl MemoryStore {
         }
         // 3. Every reference written points at a record that will exist (foreign keys; arrays of
         //    keys are not constrained, as in SQL).
-        for ((entity, key), r) in &written {
+        for ((entity, key), values) in &written {
             for rf in self.shared.references.iter().filter(|rf| rf.from == *entity) {
                 let RefBy::Columns(cols) = &rf.by else { continue };
-                let Some(target) = tuple(r, cols) else { continue }; // NULL references nothing
+                // NULL (or an absent column) references nothing.
+                let Some(target) =
+                    Key::from_values(cols.iter().map(|c| values.get(c).unwrap_or(&Value::Null)))
+                else {
+                    continue;
+                };
                 let tid = (rf.to.clone(), target);
                 let present = added.contains(&tid)
                     || (!gone.contains(&tid)
