@@ -6,4 +6,5 @@ mod erase;
 mod fault;
 mod props;
 mod retention;
+mod shred;
 mod support;
