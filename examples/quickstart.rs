@@ -1,86 +1,75 @@
-//! Quick start: annotate a CRM's tables for the PDPO, load some records into a `MemoryStore`, and
-//! collect everything about one person — the starting point of a data access request (s.18),
-//! a correction (s.22) or an erasure (s.26).
+//! Quick start: load the sample Hong Kong CRM (`pdpo-testkit`: contacts, companies, deals,
+//! conversations, messages, invoices, attachments, ...) into a `MemoryStore`, and collect
+//! everything about one person — the starting point of a data access request (s.18), a correction
+//! (s.22) or an erasure (s.26). Fields about other people in shared records are withheld, as
+//! s.20(1)(b) requires of an access copy.
 //!
 //! ```text
 //! cargo run --example quickstart
 //! ```
 #![allow(clippy::print_stdout)]
 
-use pdpo::core::serde_json::json;
-use pdpo::core::{
-    ChangeSet, DataStore, Identifier, Key, KeyValue, MemoryStore, Record, Schema, SubjectGraph,
-};
+use std::collections::BTreeMap;
+
+use pdpo::core::{DataStore, Key, SubjectGraph};
+use pdpo_testkit::{Generator, load_memory};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let schema = Schema::from_toml_str(
-        include_str!("data/quickstart.toml"),
-        Some("examples/data/quickstart.toml".as_ref()),
-    )?;
-    let store = MemoryStore::new(schema);
+    let generator = Generator::with_default_seed(500);
+    let loaded = load_memory(&generator)?;
+    let store = loaded.store;
+    println!(
+        "Loaded the sample Hong Kong CRM into memory: {} contacts, {} records, {} attachments.",
+        loaded.stats.groups, loaded.stats.records, loaded.stats.blobs
+    );
 
-    let id = Identifier::from_static;
-    let mut cs = ChangeSet::new();
-    cs.insert(
-        Record::new(id("contacts"), Key::from(1))
-            .with("name_en", "CHAN Tai Man")
-            .with("name_zh", "陳大文")
-            .with("phone", "+852 9123 4567")
-            .with("hkid", "A123456(3)")
-            .with("custom_fields", json!({ "emails": [{ "address": "tm.chan@example.hk" }] })),
-    );
-    cs.insert(
-        Record::new(id("contacts"), Key::from(2))
-            .with("name_en", "LEE Siu Ming")
-            .with("phone", "+852 6123 4567"),
-    );
-    cs.insert(
-        Record::new(id("invoices"), Key::from(100))
-            .with("contact_id", 1)
-            .with("billing_address", "Flat A, 3/F, 1 Nathan Road, Tsim Sha Tsui"),
-    );
-    cs.insert(Record::new(id("conversations"), Key::from(7)));
-    for who in [1, 2] {
-        cs.insert(Record::new(
-            id("conversation_participants"),
-            Key::composite([KeyValue::Int(7), KeyValue::Int(who)]),
-        ));
+    // The first contact who shares a record with someone else.
+    let mut chosen = None;
+    for id in 1..=generator.contacts() {
+        let graph = SubjectGraph::collect(&store, &Key::from(id)).await?;
+        if graph.records.iter().any(|r| !r.others_fields.is_empty()) {
+            chosen = Some(graph);
+            break;
+        }
     }
-    cs.insert(
-        Record::new(id("messages"), Key::from(70))
-            .with("conversation_id", 7)
-            .with("sender_id", 2)
-            .with("recipient_id", 1)
-            .with("body", "Mr Chan, your order is ready")
-            .with("sender_phone", "+852 6123 4567")
-            .with("recipient_phone", "+852 9123 4567"),
-    );
-    cs.insert(Record::new(id("deals"), Key::from(300)).with("contact_ids", json!([1, 2])));
-    store.apply(cs).await?;
+    let Some(graph) = chosen else { return Ok(()) };
 
-    let graph = SubjectGraph::collect(&store, &Key::from(1)).await?;
-    println!("Everything about contacts[1] ({} records):", graph.len());
+    let mut per_entity: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in &graph.records {
+        *per_entity.entry(r.record.entity.as_str()).or_default() += 1;
+    }
+    println!("\nEverything about contacts[{}]: {} records", graph.subject, graph.len());
+    for (entity, n) in &per_entity {
+        println!("  {entity:<28} {n}");
+    }
+
     let schema = store.schema();
-    for sr in &graph.records {
-        let via: Vec<&str> = sr.via.iter().map(|v| v.as_str()).collect();
-        println!(
-            "\n{}  (via: {})",
-            sr.record.reference(),
-            if via.is_empty() { "the subject".into() } else { via.join(", ") }
-        );
+    let category = |entity: &str, field: &str| {
+        schema
+            .entity(entity)
+            .and_then(|e| e.field(field))
+            .and_then(|f| f.category.as_ref().map(ToString::to_string))
+            .unwrap_or_else(|| "json".into())
+    };
+    let show = |title: &str, sr: &pdpo::core::SubjectRecord| {
+        println!("\n{title} {}", sr.record.reference());
         for field in &sr.fields {
-            let value = sr.record.get(field).map(|v| v.render()).unwrap_or_default();
-            let category = schema
-                .entity(&sr.record.entity)
-                .and_then(|e| e.field(field))
-                .and_then(|f| f.category.as_ref().map(ToString::to_string))
-                .unwrap_or_else(|| "json".into());
-            println!("  {field:<16} [{category}] {value}");
+            let mut value = sr.record.get(field).map(|v| v.render()).unwrap_or_default();
+            if value.chars().count() > 70 {
+                value = value.chars().take(67).collect::<String>() + "...";
+            }
+            println!("  {:<18} [{}] {value}", field.as_str(), category(&sr.record.entity, field));
         }
         for field in &sr.others_fields {
-            println!("  {field:<16} [about someone else: withheld under s.20(1)(b)]");
+            println!("  {:<18} [about someone else: withheld under s.20(1)(b)]", field.as_str());
         }
+    };
+    if let Some(own) = graph.subject_record() {
+        show("The subject's own record:", own);
+    }
+    if let Some(shared) = graph.records.iter().find(|r| !r.others_fields.is_empty()) {
+        show("A record shared with another person:", shared);
     }
     Ok(())
 }
