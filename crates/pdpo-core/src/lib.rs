@@ -81,8 +81,8 @@ pub use key::{Key, KeyValue};
 pub use memory::{MemoryBlobStore, MemoryStore};
 pub use record::{Record, RecordRef};
 pub use schema::{
-    Entity, EraseMode, Field, FieldOperator, JsonTag, KeyScope, Lifecycle, Link, LinkKind, Problem, Schema,
-    SchemaBuilder, SchemaError,
+    Entity, EraseMode, Field, FieldOperator, JsonTag, KeyScope, Lifecycle, Link, LinkKind, Problem,
+    Reference, ReferenceBy, Schema, SchemaBuilder, SchemaError,
 };
 pub use store::{BlobStore, ColumnInfo, ColumnType, DataStore, EventSink, Lookup, Page, flush_blob_outbox};
 pub use value::{Decimal, Value};

@@ -7,25 +7,9 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use crate::{
     Applied, AuditEvent, BlobStore, Change, ChangeSet, ColumnInfo, ColumnType, DataStore, EventSink,
-    Identifier, Key, KeyValue, LinkKind, Lookup, Page, Record, Schema, StoreError, StoreErrorKind, Value,
+    Identifier, Key, KeyValue, Lookup, Page, Record, Reference, ReferenceBy, Schema, StoreError,
+    StoreErrorKind, Value,
 };
-
-/// How records of one entity refer to records of another (for cascade checks).
-#[derive(Debug, Clone)]
-struct Reference {
-    /// The entity holding the reference.
-    from: Identifier,
-    /// The referenced entity.
-    to: Identifier,
-    /// Columns of `from` holding `to`'s key, or an array column.
-    by: RefBy,
-}
-
-#[derive(Debug, Clone)]
-enum RefBy {
-    Columns(Vec<String>),
-    Array(String),
-}
 
 /// A hash map with a fast, randomly seeded hasher (the one `hashbrown` uses): index lookups are
 /// on the hot path of `SubjectGraph::collect`.
@@ -82,9 +66,9 @@ impl Table {
     }
 
     /// Keys of records whose `by` refers to `key`.
-    fn referrers(&self, by: &RefBy, key: &Key) -> Vec<Key> {
+    fn referrers(&self, by: &ReferenceBy, key: &Key) -> Vec<Key> {
         match by {
-            RefBy::Columns(cols) => match self.indexes.get(cols) {
+            ReferenceBy::Columns(cols) => match self.indexes.get(cols) {
                 Some(idx) => idx.get(key).map(|s| s.iter().cloned().collect()).unwrap_or_default(),
                 None => self
                     .rows
@@ -93,7 +77,7 @@ impl Table {
                     .map(|r| r.key.clone())
                     .collect(),
             },
-            RefBy::Array(col) => {
+            ReferenceBy::Array(col) => {
                 let Some(first) = key.parts().first() else { return Vec::new() };
                 match self.arrays.get(col) {
                     Some(idx) => idx.get(first).map(|s| s.iter().cloned().collect()).unwrap_or_default(),
@@ -157,58 +141,18 @@ impl MemoryStore {
     }
 
     fn build(schema: Schema, sink: Option<Arc<dyn EventSink>>) -> Self {
-        let mut references = Vec::new();
+        let references = schema.references();
         let mut state = State::default();
         for e in schema.entities() {
             state.tables.entry(e.name.clone()).or_default();
         }
-        let s = |ids: &[Identifier]| ids.iter().map(ToString::to_string).collect::<Vec<_>>();
-        for e in schema.entities() {
-            for l in &e.links {
-                match &l.kind {
-                    LinkKind::ForeignKey { columns } => {
-                        references.push(Reference {
-                            from: e.name.clone(),
-                            to: l.to.clone(),
-                            by: RefBy::Columns(s(columns)),
-                        });
-                    }
-                    LinkKind::ReferencedBy { columns } => {
-                        references.push(Reference {
-                            from: l.to.clone(),
-                            to: e.name.clone(),
-                            by: RefBy::Columns(s(columns)),
-                        });
-                    }
-                    LinkKind::Join { through, columns, to_columns } => {
-                        references.push(Reference {
-                            from: through.clone(),
-                            to: e.name.clone(),
-                            by: RefBy::Columns(s(columns)),
-                        });
-                        references.push(Reference {
-                            from: through.clone(),
-                            to: l.to.clone(),
-                            by: RefBy::Columns(s(to_columns)),
-                        });
-                    }
-                    LinkKind::Array { column } => {
-                        references.push(Reference {
-                            from: e.name.clone(),
-                            to: l.to.clone(),
-                            by: RefBy::Array(column.to_string()),
-                        });
-                    }
-                }
-            }
-        }
         for r in &references {
             let table = state.tables.entry(r.from.clone()).or_default();
             match &r.by {
-                RefBy::Columns(cols) => {
+                ReferenceBy::Columns(cols) => {
                     table.indexes.entry(cols.clone()).or_default();
                 }
-                RefBy::Array(col) => {
+                ReferenceBy::Array(col) => {
                     table.arrays.entry(col.clone()).or_default();
                 }
             }
@@ -363,7 +307,7 @@ impl MemoryStore {
             |entity: &Identifier, values: &BTreeMap<String, Value>| -> BTreeMap<String, Value> {
                 let mut out = BTreeMap::new();
                 for rf in self.shared.references.iter().filter(|rf| rf.from == *entity) {
-                    if let RefBy::Columns(cols) = &rf.by {
+                    if let ReferenceBy::Columns(cols) = &rf.by {
                         for c in cols {
                             if let Some(v) = values.get(c) {
                                 out.insert(c.clone(), v.clone());
@@ -462,7 +406,7 @@ impl MemoryStore {
                         }
                     }
                     let touches_reference = self.shared.references.iter().any(|r| {
-                        r.from == target.entity && matches!(&r.by, RefBy::Columns(cols) if cols.iter().any(|c| set.contains_key(c)))
+                        r.from == target.entity && matches!(&r.by, ReferenceBy::Columns(cols) if cols.iter().any(|c| set.contains_key(c)))
                     });
                     if touches_reference {
                         let mut cols = match written.get(&id) {
@@ -509,7 +453,7 @@ impl MemoryStore {
         //    keys are not constrained, as in SQL).
         for ((entity, key), values) in &written {
             for rf in self.shared.references.iter().filter(|rf| rf.from == *entity) {
-                let RefBy::Columns(cols) = &rf.by else { continue };
+                let ReferenceBy::Columns(cols) = &rf.by else { continue };
                 // NULL (or an absent column) references nothing.
                 let Some(target) =
                     Key::from_values(cols.iter().map(|c| values.get(c).unwrap_or(&Value::Null)))

@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use pdpo_core::{
     Applied, Change, ChangeSet, ColumnInfo, ColumnType, DataStore, Entity, EventSink, Identifier, Key,
-    KeyValue, LinkKind, Lookup, Page, Record, RecordRef, Schema, StoreError, StoreErrorKind, Value,
+    KeyValue, LinkKind, Lookup, Page, Record, RecordRef, Reference, ReferenceBy, Schema, StoreError,
+    StoreErrorKind, Value,
 };
 
 use crate::backend::{Handle, Pool};
@@ -37,20 +38,6 @@ impl Table {
     fn key_cols(&self) -> Vec<&Col> {
         self.key.iter().map(|&i| &self.cols[i]).collect()
     }
-}
-
-/// How records of one entity refer to records of another (for cascade checks).
-#[derive(Debug, Clone)]
-struct Reference {
-    from: Identifier,
-    to: Identifier,
-    by: RefBy,
-}
-
-#[derive(Debug, Clone)]
-enum RefBy {
-    Columns(Vec<String>),
-    Array(String),
 }
 
 #[derive(Debug)]
@@ -116,52 +103,6 @@ fn required_columns(schema: &Schema, e: &Entity) -> Vec<(Identifier, Identifier)
         }
     }
     own.into_iter().map(|c| (e.name.clone(), c.clone())).chain(other).collect()
-}
-
-fn references(schema: &Schema) -> Vec<Reference> {
-    let s = |ids: &[Identifier]| ids.iter().map(ToString::to_string).collect::<Vec<_>>();
-    let mut out = Vec::new();
-    for e in schema.entities() {
-        for l in &e.links {
-            match &l.kind {
-                LinkKind::ForeignKey { columns } => {
-                    out.push(Reference {
-                        from: e.name.clone(),
-                        to: l.to.clone(),
-                        by: RefBy::Columns(s(columns)),
-                    });
-                }
-                LinkKind::ReferencedBy { columns } => {
-                    out.push(Reference {
-                        from: l.to.clone(),
-                        to: e.name.clone(),
-                        by: RefBy::Columns(s(columns)),
-                    });
-                }
-                LinkKind::Join { through, columns, to_columns } => {
-                    out.push(Reference {
-                        from: through.clone(),
-                        to: e.name.clone(),
-                        by: RefBy::Columns(s(columns)),
-                    });
-                    out.push(Reference {
-                        from: through.clone(),
-                        to: l.to.clone(),
-                        by: RefBy::Columns(s(to_columns)),
-                    });
-                }
-                LinkKind::Array { column } => {
-                    out.push(Reference {
-                        from: e.name.clone(),
-                        to: l.to.clone(),
-                        by: RefBy::Array(column.to_string()),
-                    });
-                }
-                _ => {}
-            }
-        }
-    }
-    out
 }
 
 /// The type used to read and write a column: the schema's declared type wins (SQLite's declared
@@ -251,7 +192,7 @@ impl SqlStore {
         }
         // The database's own foreign keys between schema tables count too: an `ON DELETE CASCADE`
         // the schema does not mention must not remove records behind the plan's back.
-        let mut references = references(&schema);
+        let mut references = schema.references();
         for e in schema.entities() {
             let fks = live_foreign_keys(&mut h, dialect, &e.table)
                 .await
@@ -266,16 +207,16 @@ impl SqlStore {
                 let known = references.iter().any(|r| {
                     r.from == e.name
                         && r.to == to.name
-                        && matches!(&r.by, RefBy::Columns(c) if *c == fk.columns)
+                        && matches!(&r.by, ReferenceBy::Columns(c) if *c == fk.columns)
                 });
                 let readable =
                     fk.columns.iter().all(|c| tables.get(&e.name).is_some_and(|t| t.index.contains_key(c)));
                 if to_cols == to_key && !known && readable {
-                    references.push(Reference {
-                        from: e.name.clone(),
-                        to: to.name.clone(),
-                        by: RefBy::Columns(fk.columns),
-                    });
+                    references.push(Reference::new(
+                        e.name.clone(),
+                        to.name.clone(),
+                        ReferenceBy::Columns(fk.columns),
+                    ));
                 }
             }
         }
@@ -617,11 +558,11 @@ impl SqlStore {
             for r in self.inner.references.iter().filter(|r| r.to == *entity) {
                 let from = self.table(&r.from)?;
                 let referrers = match &r.by {
-                    RefBy::Columns(cols) => {
+                    ReferenceBy::Columns(cols) => {
                         let cols = cols.iter().map(|c| from.col(c)).collect::<Result<Vec<_>, _>>()?;
                         self.select_in(h, from, &cols, &keys, None).await?
                     }
-                    RefBy::Array(col) => {
+                    ReferenceBy::Array(col) => {
                         let values: Vec<KeyValue> =
                             keys.iter().filter_map(|k| k.parts().first().cloned()).collect();
                         self.select_array(h, from, from.col(col)?, &values, None).await?

@@ -386,6 +386,36 @@ impl Entity {
     }
 }
 
+/// How records of one entity refer to records of another, derived from the links: what a store
+/// checks so that no delete leaves a reference dangling and no write creates one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Reference {
+    /// The entity holding the reference.
+    pub from: Identifier,
+    /// The referenced entity.
+    pub to: Identifier,
+    /// Which columns of `from` hold `to`'s key.
+    pub by: ReferenceBy,
+}
+
+impl Reference {
+    /// A reference from `from` to `to`.
+    pub fn new(from: Identifier, to: Identifier, by: ReferenceBy) -> Self {
+        Self { from, to, by }
+    }
+}
+
+/// The columns holding a [`Reference`]. Deliberately exhaustive: a store must handle every kind,
+/// so a new kind of link breaks stores at compile time rather than letting deletes cascade.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReferenceBy {
+    /// Columns whose values, as a tuple, are the referenced key (a foreign key).
+    Columns(Vec<String>),
+    /// An array column of referenced keys (not enforced as a foreign key, as in SQL).
+    Array(String),
+}
+
 /// A validated schema. Cheap to share behind an `Arc`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Schema {
@@ -478,6 +508,38 @@ impl Schema {
             return None;
         }
         Key::from_values(columns.iter().map(|c| record.get(c).unwrap_or(&crate::Value::Null)))
+    }
+
+    /// Every reference between entities that the links imply: a `foreign_key` or `array` link
+    /// refers from the entity to its target, a `referenced_by` link from the target to the entity,
+    /// and a `join` link from the join entity to both sides.
+    pub fn references(&self) -> Vec<Reference> {
+        let cols = |ids: &[Identifier]| ReferenceBy::Columns(ids.iter().map(ToString::to_string).collect());
+        let mut out = Vec::new();
+        for e in &self.entities {
+            for l in &e.links {
+                match &l.kind {
+                    LinkKind::ForeignKey { columns } => {
+                        out.push(Reference::new(e.name.clone(), l.to.clone(), cols(columns)))
+                    }
+                    LinkKind::ReferencedBy { columns } => {
+                        out.push(Reference::new(l.to.clone(), e.name.clone(), cols(columns)))
+                    }
+                    LinkKind::Join { through, columns, to_columns } => {
+                        out.push(Reference::new(through.clone(), e.name.clone(), cols(columns)));
+                        out.push(Reference::new(through.clone(), l.to.clone(), cols(to_columns)));
+                    }
+                    LinkKind::Array { column } => {
+                        out.push(Reference::new(
+                            e.name.clone(),
+                            l.to.clone(),
+                            ReferenceBy::Array(column.to_string()),
+                        ));
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// The file the schema was loaded from, if any.
