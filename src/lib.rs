@@ -52,10 +52,10 @@ pub use pdpo_anonymise as anonymise;
 #[cfg(feature = "audit")]
 pub use pdpo_audit as audit;
 pub use pdpo_core as core;
-#[cfg(feature = "export")]
-pub use pdpo_export as export;
 #[cfg(feature = "crypto")]
 pub use pdpo_crypto as crypto;
+#[cfg(feature = "export")]
+pub use pdpo_export as export;
 #[cfg(feature = "pii")]
 pub use pdpo_pii as pii;
 #[cfg(feature = "requests")]
