@@ -56,39 +56,29 @@ pub trait FieldCipher: Send + Sync {
     ) -> impl Future<Output = Result<Decrypted>> + Send;
 }
 
-impl<C: FieldCipher + ?Sized> FieldCipher for &C {
-    fn encrypt(
-        &self,
-        field: &FieldContext<'_>,
-        plaintext: &[u8],
-    ) -> impl Future<Output = Result<Vec<u8>>> + Send {
-        (**self).encrypt(field, plaintext)
-    }
-    fn decrypt(
-        &self,
-        field: &FieldContext<'_>,
-        envelope: &[u8],
-    ) -> impl Future<Output = Result<Decrypted>> + Send {
-        (**self).decrypt(field, envelope)
-    }
+/// Forwards [`FieldCipher`] through references and smart pointers.
+macro_rules! forward_field_cipher {
+    ($($ty:ty),*) => {$(
+        impl<C: FieldCipher + ?Sized> FieldCipher for $ty {
+            fn encrypt(
+                &self,
+                field: &FieldContext<'_>,
+                plaintext: &[u8],
+            ) -> impl Future<Output = Result<Vec<u8>>> + Send {
+                (**self).encrypt(field, plaintext)
+            }
+            fn decrypt(
+                &self,
+                field: &FieldContext<'_>,
+                envelope: &[u8],
+            ) -> impl Future<Output = Result<Decrypted>> + Send {
+                (**self).decrypt(field, envelope)
+            }
+        }
+    )*};
 }
 
-impl<C: FieldCipher + ?Sized> FieldCipher for Arc<C> {
-    fn encrypt(
-        &self,
-        field: &FieldContext<'_>,
-        plaintext: &[u8],
-    ) -> impl Future<Output = Result<Vec<u8>>> + Send {
-        (**self).encrypt(field, plaintext)
-    }
-    fn decrypt(
-        &self,
-        field: &FieldContext<'_>,
-        envelope: &[u8],
-    ) -> impl Future<Output = Result<Decrypted>> + Send {
-        (**self).decrypt(field, envelope)
-    }
-}
+forward_field_cipher!(&C, Arc<C>);
 
 /// What [`KeyRing::shred`] did.
 #[derive(Debug, Clone, PartialEq)]

@@ -15,6 +15,9 @@ pub enum Error {
     /// No request has this id.
     #[error("no request {0}")]
     NotFound(Uuid),
+    /// No log-book entry has this id.
+    #[error("no log-book entry {0}")]
+    NoLogEntry(Uuid),
     /// The state change is not allowed.
     #[error("request {id}: cannot move from {from} to {to}")]
     Transition {

@@ -4,7 +4,7 @@
 use std::sync::{PoisonError, RwLock};
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use pdpo_core::{Actor, AuditAction, AuditEvent, Clock, Decimal, HONG_KONG, Identifier, Key};
+use pdpo_core::{Actor, AuditAction, AuditEvent, Clock, Decimal, Identifier, Key, hong_kong_date};
 use uuid::Uuid;
 
 use crate::{
@@ -96,10 +96,6 @@ impl<S: std::fmt::Debug, C> std::fmt::Debug for Ledger<S, C> {
     }
 }
 
-fn hk_date(at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&HONG_KONG).date_naive()
-}
-
 impl<S: RequestStore, C: Clock> Ledger<S, C> {
     /// A ledger with the Hong Kong holiday calendar and default service levels.
     pub fn new(store: S, clock: C) -> Self {
@@ -131,14 +127,14 @@ impl<S: RequestStore, C: Clock> Ledger<S, C> {
         )
     }
 
-    fn event(&self, actor: &Actor, req: &Request, to: RequestState) -> Result<AuditEvent> {
+    fn event(&self, actor: &Actor, req: &Request, to: RequestState) -> AuditEvent {
         let mut e = AuditEvent::new(AuditAction::Request, actor.clone(), self.clock.now())
             .with_request(req.id)
             .with_count(state_count(to), 1);
         if let Some(s) = req.subjects.first() {
             e = e.with_subject(s.clone());
         }
-        Ok(e)
+        e
     }
 
     /// Records a new request and returns it. A correction request must follow an access request
@@ -168,7 +164,7 @@ impl<S: RequestStore, C: Clock> Ledger<S, C> {
             kind: new.kind,
             subjects: new.subjects,
             received_at,
-            received_on: hk_date(received_at),
+            received_on: hong_kong_date(received_at),
             language: new.language,
             state: RequestState::Received,
             follows: new.follows,
@@ -180,7 +176,7 @@ impl<S: RequestStore, C: Clock> Ledger<S, C> {
         };
         // Fail now, not at the deadline, if the calendar cannot count this period.
         self.due(&req)?;
-        let event = self.event(actor, &req, RequestState::Received)?;
+        let event = self.event(actor, &req, RequestState::Received);
         self.store
             .write(LedgerWrite { requests: vec![req.clone()], log_entries: vec![], events: vec![event] })
             .await?;
@@ -197,7 +193,7 @@ impl<S: RequestStore, C: Clock> Ledger<S, C> {
         }
         req.history.push(Transition { from: req.state, to, at: self.clock.now(), by: actor.to_string() });
         req.state = to;
-        let e = self.event(actor, &req, to)?;
+        let e = self.event(actor, &req, to);
         Ok((req, e))
     }
 
@@ -284,7 +280,7 @@ impl<S: RequestStore, C: Clock> Ledger<S, C> {
             }
         }
         let now = self.clock.now();
-        let entered_on = hk_date(now);
+        let entered_on = hong_kong_date(now);
         if entered_on > refusal.notice_served_on {
             return Err(Error::EntryAfterNotice {
                 request: id,
@@ -327,12 +323,7 @@ impl<S: RequestStore, C: Clock> Ledger<S, C> {
     /// Erases a log-book entry, only once four years have passed since it was entered (s.27(1)(c)).
     pub async fn erase_log_entry(&self, id: Uuid) -> Result<()> {
         let entry = self.store.log_book().await?.into_iter().find(|e| e.id == id);
-        let Some(entry) = entry else {
-            return Err(Error::Store(pdpo_core::StoreError::new(
-                pdpo_core::StoreErrorKind::NotFound,
-                format!("no log-book entry {id}"),
-            )));
-        };
+        let Some(entry) = entry else { return Err(Error::NoLogEntry(id)) };
         let until = entry.erasable_from();
         if self.clock.today_hk() < until {
             return Err(Error::LogBookRetention { id, until });

@@ -3,9 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use pdpo_core::{
-    Disposal, DisposalGuard, DisposalQuery, Hold, HoldScope, Identifier, Key, Record, Retainer, RetainerKind,
-};
+use pdpo_core::{Disposal, DisposalGuard, DisposalQuery, Hold, HoldScope, Identifier, Key, Record, Retainer};
 
 /// A set of legal holds ([`pdpo_core::Hold`]) by data subject, record or entity, indexed so that
 /// checking a record costs a few hash lookups however many holds there are.
@@ -112,19 +110,7 @@ impl HoldSet {
         if self.holds.is_empty() {
             return;
         }
-        out.extend(self.covering(record, subject, now).map(hold_retainer));
-    }
-}
-
-/// The retainer a hold gives: its id as the name, its reason, never statutory (a court order or
-/// an investigation is recorded in the reason), until its expiry.
-pub(crate) fn hold_retainer(h: &Hold) -> Retainer {
-    Retainer {
-        kind: RetainerKind::LegalHold,
-        name: h.id.to_string(),
-        reason: h.reason.clone(),
-        statutory: false,
-        until: h.expires,
+        out.extend(self.covering(record, subject, now).map(Hold::retainer));
     }
 }
 

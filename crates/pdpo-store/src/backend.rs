@@ -199,58 +199,54 @@ fn decode_pg(row: &sqlx::postgres::PgRow, cols: &[&Col]) -> Result<Vec<Value>, s
     Ok(out)
 }
 
+/// The connection under a [`Handle`], whether pooled or inside a transaction: every query method
+/// matches on this, one arm per backend.
+enum Conn<'a> {
+    #[cfg(feature = "sqlite")]
+    Sqlite(&'a mut sqlx::SqliteConnection),
+    #[cfg(feature = "postgres")]
+    Postgres(&'a mut sqlx::PgConnection),
+}
+
 impl Handle {
+    fn conn(&mut self) -> Conn<'_> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(c) => Conn::Sqlite(c),
+            #[cfg(feature = "sqlite")]
+            Self::SqliteTx(c) => Conn::Sqlite(c),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(c) => Conn::Postgres(c),
+            #[cfg(feature = "postgres")]
+            Self::PostgresTx(c) => Conn::Postgres(c),
+        }
+    }
+
     /// Runs a statement; returns the number of rows affected.
     pub(crate) async fn execute(&mut self, sql: Sql) -> Result<u64, sqlx::Error> {
         let (text, binds) = sql.finish();
-        match self {
+        match self.conn() {
             #[cfg(feature = "sqlite")]
-            Self::Sqlite(c) => {
-                Ok(bind_sqlite(sqlx::query(text), binds).execute(&mut **c).await?.rows_affected())
-            }
-            #[cfg(feature = "sqlite")]
-            Self::SqliteTx(c) => {
-                Ok(bind_sqlite(sqlx::query(text), binds).execute(&mut **c).await?.rows_affected())
-            }
+            Conn::Sqlite(c) => Ok(bind_sqlite(sqlx::query(text), binds).execute(c).await?.rows_affected()),
             #[cfg(feature = "postgres")]
-            Self::Postgres(c) => {
-                Ok(bind_pg(sqlx::query(text), binds).execute(&mut **c).await?.rows_affected())
-            }
-            #[cfg(feature = "postgres")]
-            Self::PostgresTx(c) => {
-                Ok(bind_pg(sqlx::query(text), binds).execute(&mut **c).await?.rows_affected())
-            }
+            Conn::Postgres(c) => Ok(bind_pg(sqlx::query(text), binds).execute(c).await?.rows_affected()),
         }
     }
 
     /// Runs a query whose select list is `cols`, in order; returns the decoded rows.
     pub(crate) async fn fetch(&mut self, sql: Sql, cols: &[&Col]) -> Result<Vec<Vec<Value>>, sqlx::Error> {
         let (text, binds) = sql.finish();
-        match self {
+        match self.conn() {
             #[cfg(feature = "sqlite")]
-            Self::Sqlite(c) => bind_sqlite(sqlx::query(text), binds)
-                .fetch_all(&mut **c)
-                .await?
-                .iter()
-                .map(|r| decode_sqlite(r, cols))
-                .collect(),
-            #[cfg(feature = "sqlite")]
-            Self::SqliteTx(c) => bind_sqlite(sqlx::query(text), binds)
-                .fetch_all(&mut **c)
+            Conn::Sqlite(c) => bind_sqlite(sqlx::query(text), binds)
+                .fetch_all(c)
                 .await?
                 .iter()
                 .map(|r| decode_sqlite(r, cols))
                 .collect(),
             #[cfg(feature = "postgres")]
-            Self::Postgres(c) => bind_pg(sqlx::query(text), binds)
-                .fetch_all(&mut **c)
-                .await?
-                .iter()
-                .map(|r| decode_pg(r, cols))
-                .collect(),
-            #[cfg(feature = "postgres")]
-            Self::PostgresTx(c) => bind_pg(sqlx::query(text), binds)
-                .fetch_all(&mut **c)
+            Conn::Postgres(c) => bind_pg(sqlx::query(text), binds)
+                .fetch_all(c)
                 .await?
                 .iter()
                 .map(|r| decode_pg(r, cols))
@@ -274,31 +270,21 @@ impl Handle {
                 .map(|r| (0..width).map(|i| r.try_get_unchecked::<Option<String>, _>(i)).collect())
                 .collect()
         }
-        match self {
+        match self.conn() {
             #[cfg(feature = "sqlite")]
-            Self::Sqlite(c) => rows(bind_sqlite(sqlx::query(text), binds).fetch_all(&mut **c).await?, width),
-            #[cfg(feature = "sqlite")]
-            Self::SqliteTx(c) => {
-                rows(bind_sqlite(sqlx::query(text), binds).fetch_all(&mut **c).await?, width)
-            }
+            Conn::Sqlite(c) => rows(bind_sqlite(sqlx::query(text), binds).fetch_all(c).await?, width),
             #[cfg(feature = "postgres")]
-            Self::Postgres(c) => rows(bind_pg(sqlx::query(text), binds).fetch_all(&mut **c).await?, width),
-            #[cfg(feature = "postgres")]
-            Self::PostgresTx(c) => rows(bind_pg(sqlx::query(text), binds).fetch_all(&mut **c).await?, width),
+            Conn::Postgres(c) => rows(bind_pg(sqlx::query(text), binds).fetch_all(c).await?, width),
         }
     }
 
     /// Runs constant SQL that may hold several statements (migrations).
     pub(crate) async fn execute_script(&mut self, script: &'static str) -> Result<(), sqlx::Error> {
-        match self {
+        match self.conn() {
             #[cfg(feature = "sqlite")]
-            Self::Sqlite(c) => sqlx::raw_sql(script).execute(&mut **c).await.map(drop),
-            #[cfg(feature = "sqlite")]
-            Self::SqliteTx(c) => sqlx::raw_sql(script).execute(&mut **c).await.map(drop),
+            Conn::Sqlite(c) => sqlx::raw_sql(script).execute(c).await.map(drop),
             #[cfg(feature = "postgres")]
-            Self::Postgres(c) => sqlx::raw_sql(script).execute(&mut **c).await.map(drop),
-            #[cfg(feature = "postgres")]
-            Self::PostgresTx(c) => sqlx::raw_sql(script).execute(&mut **c).await.map(drop),
+            Conn::Postgres(c) => sqlx::raw_sql(script).execute(c).await.map(drop),
         }
     }
 

@@ -2,7 +2,9 @@
 //!
 //! Algorithms as in the project's facts sheet (`FACTS.md` §9 and B4). These are generators with
 //! just enough validation to test themselves; the detectors and validators that production code
-//! uses live in `pdpo-pii`.
+//! uses live in `pdpo-pii`. The two are written independently on purpose: the integration tests
+//! check every identifier this crate generates against `pdpo-pii`'s validators (a differential
+//! test, as FACTS.md B4's vectors were cross-checked).
 
 /// The HKID check character for a prefix of one or two capital letters and six digits, or `None`
 /// if the input does not have that shape.

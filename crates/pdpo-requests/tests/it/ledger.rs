@@ -237,3 +237,12 @@ fn a_request_the_calendar_cannot_count_is_refused_at_receipt() {
     assert!(err.to_string().contains("no general-holiday list for 2031"), "{err}");
     assert!(block(ledger.open()).unwrap().is_empty());
 }
+
+#[test]
+fn erasing_an_unknown_log_entry_names_it() {
+    let (ledger, _) = ledger_on("2026-05-04");
+    let id = uuid::Uuid::nil();
+    let err = block(ledger.erase_log_entry(id)).unwrap_err();
+    assert!(matches!(err, Error::NoLogEntry(x) if x == id));
+    assert_eq!(err.to_string(), format!("no log-book entry {id}"));
+}

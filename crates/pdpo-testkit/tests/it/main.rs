@@ -525,3 +525,39 @@ fn generated_records_and_schema_match_the_ddl_columns() {
         }
     }
 }
+
+/// Differential test: this crate's check-digit code and `pdpo-pii`'s validators, written
+/// independently, agree on every HKID and card number the generator produces, and both reject a
+/// changed check digit.
+#[test]
+fn generated_identifiers_pass_the_production_validators() {
+    let generator = Generator::with_default_seed(300);
+    let mut hkids = 0;
+    let mut cards = 0;
+    for group in generator.groups() {
+        for r in &group.records {
+            if let Some(Value::Text(h)) = r.get("hkid") {
+                assert!(pdpo_pii::validate::hkid(h), "{h}");
+                let last = h.chars().rev().nth(1).unwrap();
+                let wrong = if last == '0' { '1' } else { '0' };
+                let mut bad: Vec<char> = h.chars().collect();
+                let n = bad.len();
+                bad[n - 2] = wrong;
+                let bad: String = bad.into_iter().collect();
+                assert!(!pdpo_pii::validate::hkid(&bad) && !pdpo_testkit::ids::hkid_is_valid(&bad), "{bad}");
+                hkids += 1;
+            }
+        }
+        for t in &group.texts {
+            let record = group.records.iter().find(|r| r.reference() == t.record).unwrap();
+            let Some(Value::Text(text)) = record.get(t.column) else { continue };
+            for span in t.spans.iter().filter(|s| s.category == PiiCategory::CardNumber) {
+                let card = &text[span.range.clone()];
+                assert!(pdpo_pii::validate::luhn(card), "{card}");
+                cards += 1;
+            }
+        }
+    }
+    assert!(hkids > 100, "only {hkids} HKIDs generated");
+    assert!(cards > 0, "no card numbers generated in free text");
+}
