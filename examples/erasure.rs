@@ -33,7 +33,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         cert.verified
     );
     for kept in &cert.retained {
-        let why: Vec<&str> = kept.retainers.iter().map(|r| r.reason.as_str()).collect();
+        let mut why: Vec<&str> = kept.retainers.iter().map(|r| r.reason.as_str()).collect();
+        if kept.erase_mode_keep {
+            why.push("the schema keeps this entity (erase = \"keep\", IRO s.51C business records)");
+        }
         println!("  kept {}: {}", kept.record, why.join("; "));
     }
     let contact = ws.store().fetch("contacts", &[subject.clone()]).await?;
