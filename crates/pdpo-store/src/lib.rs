@@ -16,7 +16,10 @@
 //!   on SQLite; PostgreSQL arrays or JSONB arrays), mixed-case tables such as `"contactNotes"`.
 //! - Opening checks the schema against the live catalog: a missing table or column is refused
 //!   with an [`Error`] naming the entity, table and column.
-//! - [`migrate`] keeps pdpo's own tables (blob outbox, events; later audit, keys, requests) in
+//! - [`SqlKeyStore`] implements pdpo-crypto's [`KeyStore`](pdpo_crypto::KeyStore): wrapped data
+//!   keys, nonce counters, tombstones and blind-index rows in pdpo's own tables; shredding on
+//!   SQLite checkpoints the WAL so the destroyed keys leave the files.
+//! - [`migrate`] keeps pdpo's own tables (blob outbox, events, keys; later audit, requests) in
 //!   `_pdpo_migrations`, apart from the CRM's migration history.
 //! - [`draft_schema`] writes a first `pdpo.toml` from a live database (tables, keys, foreign keys
 //!   as links, column types, PII categories suggested from column names).
@@ -72,6 +75,7 @@ mod column;
 mod draft;
 mod error;
 mod introspect;
+mod keys;
 mod migrate;
 mod sql;
 mod store;
@@ -79,6 +83,7 @@ mod store;
 pub use backend::Pool;
 pub use draft::{draft_schema, suggest_category};
 pub use error::{Error, Result};
+pub use keys::SqlKeyStore;
 pub use migrate::{MIGRATIONS, Migration, migrate};
 pub use store::SqlStore;
 
