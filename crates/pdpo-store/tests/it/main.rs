@@ -7,4 +7,5 @@ mod conformance;
 mod faults;
 mod keys;
 mod open;
+mod shred_disk;
 mod testkit;
