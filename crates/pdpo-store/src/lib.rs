@@ -71,6 +71,7 @@ mod backend;
 mod column;
 mod draft;
 mod error;
+mod events;
 mod introspect;
 mod migrate;
 mod sql;
