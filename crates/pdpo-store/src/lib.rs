@@ -74,6 +74,7 @@ mod backend;
 mod column;
 mod draft;
 mod error;
+mod events;
 mod introspect;
 mod keys;
 mod migrate;
