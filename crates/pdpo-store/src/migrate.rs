@@ -44,6 +44,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_keys.sql"),
         postgres: include_str!("../migrations/postgres/0003_keys.sql"),
     },
+    Migration {
+        version: 4,
+        name: "requests",
+        sqlite: include_str!("../migrations/sqlite/0004_requests.sql"),
+        postgres: include_str!("../migrations/postgres/0004_requests.sql"),
+    },
 ];
 
 const CREATE_SQLITE: &str = "CREATE TABLE IF NOT EXISTS _pdpo_migrations (\

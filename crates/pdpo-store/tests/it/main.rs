@@ -7,5 +7,6 @@ mod conformance;
 mod faults;
 mod keys;
 mod open;
+mod requests;
 mod shred_disk;
 mod testkit;
