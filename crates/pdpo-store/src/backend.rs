@@ -316,3 +316,76 @@ impl Handle {
         }
     }
 }
+
+/// A Rust type that a column of pdpo's own tables decodes to on every compiled backend.
+#[cfg(all(feature = "sqlite", feature = "postgres"))]
+pub(crate) trait OwnColumn:
+    for<'r> sqlx::Decode<'r, sqlx::Sqlite>
+    + sqlx::Type<sqlx::Sqlite>
+    + for<'r> sqlx::Decode<'r, sqlx::Postgres>
+    + sqlx::Type<sqlx::Postgres>
+{
+}
+#[cfg(all(feature = "sqlite", feature = "postgres"))]
+impl<T> OwnColumn for T where
+    T: for<'r> sqlx::Decode<'r, sqlx::Sqlite>
+        + sqlx::Type<sqlx::Sqlite>
+        + for<'r> sqlx::Decode<'r, sqlx::Postgres>
+        + sqlx::Type<sqlx::Postgres>
+{
+}
+#[cfg(all(feature = "sqlite", not(feature = "postgres")))]
+pub(crate) trait OwnColumn: for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> {}
+#[cfg(all(feature = "sqlite", not(feature = "postgres")))]
+impl<T> OwnColumn for T where T: for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> {}
+#[cfg(all(feature = "postgres", not(feature = "sqlite")))]
+pub(crate) trait OwnColumn:
+    for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>
+{
+}
+#[cfg(all(feature = "postgres", not(feature = "sqlite")))]
+impl<T> OwnColumn for T where T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> {}
+
+/// A row of one of pdpo's own tables (keys, requests), read by position with typed getters: the
+/// tables are pdpo's, so their column types are known and need no schema.
+pub(crate) enum OwnRow {
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::sqlite::SqliteRow),
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::postgres::PgRow),
+}
+
+impl OwnRow {
+    /// Column `i`, decoded as `T` (type-checked by the driver).
+    pub(crate) fn get<T: OwnColumn>(&self, i: usize) -> Result<T, sqlx::Error> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(r) => r.try_get(i),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(r) => r.try_get(i),
+        }
+    }
+}
+
+impl Handle {
+    /// Runs a query on pdpo's own tables; returns its rows for [`OwnRow::get`].
+    pub(crate) async fn fetch_own(&mut self, sql: Sql) -> Result<Vec<OwnRow>, sqlx::Error> {
+        let (text, binds) = sql.finish();
+        match self.conn() {
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(c) => Ok(bind_sqlite(sqlx::query(text), binds)
+                .fetch_all(c)
+                .await?
+                .into_iter()
+                .map(OwnRow::Sqlite)
+                .collect()),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(c) => Ok(bind_pg(sqlx::query(text), binds)
+                .fetch_all(c)
+                .await?
+                .into_iter()
+                .map(OwnRow::Postgres)
+                .collect()),
+        }
+    }
+}

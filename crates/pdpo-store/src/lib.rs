@@ -16,7 +16,12 @@
 //!   on SQLite; PostgreSQL arrays or JSONB arrays), mixed-case tables such as `"contactNotes"`.
 //! - Opening checks the schema against the live catalog: a missing table or column is refused
 //!   with an [`Error`] naming the entity, table and column.
-//! - [`migrate`] keeps pdpo's own tables (blob outbox, events; later audit, keys, requests) in
+//! - [`SqlKeyStore`] implements pdpo-crypto's [`KeyStore`](pdpo_crypto::KeyStore): wrapped data
+//!   keys, nonce counters, tombstones and blind-index rows in pdpo's own tables; shredding on
+//!   SQLite checkpoints the WAL so the destroyed keys leave the files.
+//! - [`SqlRequestStore`] implements pdpo-requests' [`RequestStore`](pdpo_requests::RequestStore):
+//!   the request ledger and the s.27 log book, each write one transaction with its audit events.
+//! - [`migrate`] keeps pdpo's own tables (blob outbox, events, keys, requests; later audit) in
 //!   `_pdpo_migrations`, apart from the CRM's migration history.
 //! - [`draft_schema`] writes a first `pdpo.toml` from a live database (tables, keys, foreign keys
 //!   as links, column types, PII categories suggested from column names).
@@ -71,15 +76,20 @@ mod backend;
 mod column;
 mod draft;
 mod error;
+mod events;
 mod introspect;
+mod keys;
 mod migrate;
+mod requests;
 mod sql;
 mod store;
 
 pub use backend::Pool;
 pub use draft::{draft_schema, suggest_category};
 pub use error::{Error, Result};
+pub use keys::SqlKeyStore;
 pub use migrate::{MIGRATIONS, Migration, migrate};
+pub use requests::SqlRequestStore;
 pub use store::SqlStore;
 
 pub use sqlx;

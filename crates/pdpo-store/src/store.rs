@@ -12,6 +12,7 @@ use pdpo_core::{
 use crate::backend::{Handle, Pool};
 use crate::column::{Col, to_bind};
 use crate::error::{Error, Result, store_error};
+use crate::events::{EventTarget, write_events};
 use crate::introspect::{live_columns, live_foreign_keys};
 use crate::migrate::migrate;
 use crate::sql::{Bind, Dialect, MAX_BINDS, Quoted, Sql, invalid, quote};
@@ -68,7 +69,7 @@ struct Inner {
 pub struct SqlStore {
     inner: Arc<Inner>,
     tenant: Option<String>,
-    sink: Option<Arc<dyn EventSink>>,
+    events: EventTarget,
 }
 
 impl std::fmt::Debug for SqlStore {
@@ -76,7 +77,7 @@ impl std::fmt::Debug for SqlStore {
         f.debug_struct("SqlStore")
             .field("dialect", &self.inner.dialect)
             .field("tenant", &self.tenant)
-            .field("sink", &self.sink.is_some())
+            .field("events", &self.events)
             .finish_non_exhaustive()
     }
 }
@@ -223,7 +224,7 @@ impl SqlStore {
         drop(h);
         migrate(&pool).await?;
         let inner = Inner { pool, dialect, schema, tables, references, fail_at: Mutex::new(None) };
-        Ok(Self { inner: Arc::new(inner), tenant: None, sink: None })
+        Ok(Self { inner: Arc::new(inner), tenant: None, events: EventTarget::Table })
     }
 
     /// Connects to `url` (`sqlite:` or `postgres:`) and [opens](Self::open) a store. SQLite
@@ -255,7 +256,7 @@ impl SqlStore {
     /// a `tenant_column`).
     #[must_use]
     pub fn scoped(&self, tenant: impl Into<String>) -> Self {
-        Self { inner: Arc::clone(&self.inner), tenant: Some(tenant.into()), sink: self.sink.clone() }
+        Self { inner: Arc::clone(&self.inner), tenant: Some(tenant.into()), events: self.events.clone() }
     }
 
     /// This handle, sending each change set's audit events to `sink` inside its transaction (if
@@ -263,7 +264,7 @@ impl SqlStore {
     /// `_pdpo_events` table.
     #[must_use]
     pub fn with_sink(mut self, sink: Arc<dyn EventSink>) -> Self {
-        self.sink = Some(sink);
+        self.events = EventTarget::Sink(sink);
         self
     }
 
@@ -754,47 +755,7 @@ impl SqlStore {
             }
         }
         applied.events = cs.events.len() as u64;
-        match &self.sink {
-            Some(sink) => {
-                self.step(fail_at, &mut n)?;
-                sink.append(&cs.events).map_err(|e| {
-                    StoreError::new(
-                        StoreErrorKind::Audit,
-                        "the audit sink refused the events; nothing was applied",
-                    )
-                    .with_source(e)
-                })?;
-            }
-            None => {
-                for ev in &cs.events {
-                    let json = serde_json::to_string(ev).map_err(|_| {
-                        StoreError::new(
-                            StoreErrorKind::Backend,
-                            format!("audit event {} cannot be serialised", ev.id),
-                        )
-                    })?;
-                    let mut sql = Sql::new(dialect);
-                    sql.push("INSERT INTO _pdpo_events (id, at, event) VALUES (");
-                    match dialect {
-                        Dialect::Sqlite => {
-                            sql.bind(Bind::Text(ev.id.to_string()), None).push(", ");
-                            sql.bind(
-                                Bind::Text(ev.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
-                                None,
-                            );
-                        }
-                        Dialect::Postgres => {
-                            sql.bind(Bind::Uuid(ev.id), None).push(", ").bind(Bind::Timestamp(ev.at), None);
-                        }
-                    }
-                    sql.push(", ").bind(Bind::Text(json), Some("jsonb")).push(")");
-                    self.step(fail_at, &mut n)?;
-                    h.execute(sql)
-                        .await
-                        .map_err(|e| store_error(&e, &format!("appending audit event {}", ev.id), false))?;
-                }
-            }
-        }
+        write_events(h, dialect, &self.events, &cs.events, &mut || self.step(fail_at, &mut n)).await?;
         for id in &cs.blob_deletes {
             let mut sql = Sql::new(dialect);
             sql.push("INSERT INTO _pdpo_blob_outbox (blob_id) VALUES (")

@@ -5,5 +5,8 @@
 mod common;
 mod conformance;
 mod faults;
+mod keys;
 mod open;
+mod requests;
+mod shred_disk;
 mod testkit;

@@ -1,0 +1,86 @@
+//! Where a change set's audit events go, inside the change set's transaction: an
+//! [`EventSink`], or pdpo's `_pdpo_events` table.
+//!
+//! [`SqlStore::apply`](crate::SqlStore) and the other SQL stores of this crate call
+//! [`write_events`] after their data statements, on the same [`Handle`], so the events commit or
+//! roll back with the data.
+
+use std::sync::Arc;
+
+use pdpo_core::{AuditEvent, EventSink, StoreError, StoreErrorKind};
+
+use crate::backend::Handle;
+use crate::error::store_error;
+use crate::sql::{Bind, Dialect, Sql};
+
+/// Where events are written.
+#[derive(Clone)]
+pub(crate) enum EventTarget {
+    /// The `_pdpo_events` table (migration 1), one row per event.
+    Table,
+    /// A caller's sink; if it refuses the batch, the transaction rolls back.
+    Sink(Arc<dyn EventSink>),
+}
+
+impl std::fmt::Debug for EventTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Table => f.write_str("Table"),
+            Self::Sink(_) => f.write_str("Sink(..)"),
+        }
+    }
+}
+
+/// Writes `events` to `target` on `h` (a transaction). `step` is called before each statement
+/// (the fault-injection hook of [`SqlStore::inject_failure_at`](crate::SqlStore::inject_failure_at));
+/// an error from it aborts the write.
+pub(crate) async fn write_events(
+    h: &mut Handle,
+    dialect: Dialect,
+    target: &EventTarget,
+    events: &[AuditEvent],
+    step: &mut (dyn FnMut() -> Result<(), StoreError> + Send),
+) -> Result<(), StoreError> {
+    match target {
+        EventTarget::Sink(sink) => {
+            step()?;
+            sink.append(events).map_err(|e| {
+                StoreError::new(
+                    StoreErrorKind::Audit,
+                    "the audit sink refused the events; nothing was applied",
+                )
+                .with_source(e)
+            })
+        }
+        EventTarget::Table => {
+            for ev in events {
+                let json = serde_json::to_string(ev).map_err(|_| {
+                    StoreError::new(
+                        StoreErrorKind::Backend,
+                        format!("audit event {} cannot be serialised", ev.id),
+                    )
+                })?;
+                let mut sql = Sql::new(dialect);
+                sql.push("INSERT INTO _pdpo_events (id, at, event) VALUES (");
+                match dialect {
+                    Dialect::Sqlite => {
+                        sql.bind(Bind::Text(ev.id.to_string()), None).push(", ");
+                        sql.bind(
+                            Bind::Text(ev.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+                            None,
+                        );
+                    }
+                    Dialect::Postgres => {
+                        sql.bind(Bind::Uuid(ev.id), None).push(", ").bind(Bind::Timestamp(ev.at), None);
+                    }
+                }
+                sql.push(", ").bind(Bind::Text(json), Some("jsonb")).push(")");
+                step()?;
+                h.execute(sql)
+                    .await
+                    .map_err(|e| store_error(&e, &format!("appending audit event {}", ev.id), false))?;
+            }
+            Ok(())
+        }
+    }
+}
