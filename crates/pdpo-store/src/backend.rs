@@ -145,8 +145,7 @@ fn decode_sqlite(row: &sqlx::sqlite::SqliteRow, cols: &[&Col]) -> Result<Vec<Val
             out.push(Value::Null);
             continue;
         }
-        let kind = raw.type_info().name().to_owned();
-        let v = match kind.as_str() {
+        let v = match raw.type_info().name() {
             "INTEGER" => from_int(row.try_get_unchecked::<i64, _>(i)?, col.ty),
             "REAL" => from_float(row.try_get_unchecked::<f64, _>(i)?, col.ty),
             "BLOB" => from_bytes(row.try_get_unchecked::<Vec<u8>, _>(i)?, col.ty),

@@ -17,6 +17,8 @@ use crate::introspect::{live_columns, live_foreign_keys};
 use crate::migrate::migrate;
 use crate::sql::{Bind, Dialect, MAX_BINDS, Quoted, Sql, invalid, quote};
 
+mod insert;
+
 /// A table of the schema, with its live columns.
 #[derive(Debug)]
 struct Table {
@@ -276,6 +278,10 @@ impl SqlStore {
     /// Testing aid: the next change set fails just before its statement number `at` (0-based,
     /// counting data statements, then event and outbox inserts), after the earlier statements
     /// ran, as if the backend failed there. Cleared after one use.
+    ///
+    /// Consecutive inserts are written as multi-row statements, so a run of inserts counts one
+    /// statement per entity and column list (at most 1,000 rows each), not one
+    /// per record; each update and delete counts one.
     pub fn inject_failure_at(&self, at: usize) {
         *self.inner.fail_at.lock().unwrap_or_else(PoisonError::into_inner) = Some(at);
     }
@@ -619,72 +625,18 @@ impl SqlStore {
             self.check_cascades(h, &deletes).await?;
         }
         let mut n = 0;
-        for change in cs.changes {
+        let mut pending = Vec::new();
+        let mut changes = cs.changes.into_iter().peekable();
+        while let Some(change) = changes.next() {
             let target = change.target();
             let table = self.table(&target.entity)?;
             match change {
-                Change::Insert(mut r) => {
-                    let entity = self
-                        .inner
-                        .schema
-                        .entity(&target.entity)
-                        .ok_or_else(|| invalid(format!("unknown entity `{}`", target.entity)))?;
-                    if r.key.len() != entity.key.len() {
-                        return Err(invalid(format!(
-                            "{target}: key has {} column(s), `{}` has {}",
-                            r.key.len(),
-                            entity.name,
-                            entity.key.len()
-                        )));
+                Change::Insert(r) => {
+                    pending.push(self.prepare_insert(table, target, r, tenant)?);
+                    if !matches!(changes.peek(), Some(Change::Insert(_))) {
+                        applied.inserted +=
+                            self.insert_run(h, std::mem::take(&mut pending), fail_at, &mut n).await?;
                     }
-                    for (col, part) in entity.key.iter().zip(r.key.parts()) {
-                        match r.values.get(col.as_str()) {
-                            None => {
-                                r.values.insert(col.to_string(), part.to_value());
-                            }
-                            Some(v) if KeyValue::from_value(v).as_ref() == Some(part) => {}
-                            Some(_) => {
-                                return Err(invalid(format!(
-                                    "{target}: key column `{col}` differs from the key"
-                                )));
-                            }
-                        }
-                    }
-                    if let (Some(t), Some(c)) = (tenant, self.inner.schema.tenant_column()) {
-                        match r.values.get(c.as_str()) {
-                            None => {
-                                r.values.insert(c.to_string(), Value::Text(t.to_owned()));
-                            }
-                            Some(v) if v.as_text() == Some(t) => {}
-                            Some(_) => {
-                                return Err(invalid(format!(
-                                    "{target}: tenant column `{c}` names another tenant"
-                                )));
-                            }
-                        }
-                    }
-                    let mut sql = Sql::new(dialect);
-                    sql.push("INSERT INTO ").ident(&table.quoted).push(" (");
-                    let cols = r.values.keys().map(|c| table.col(c)).collect::<Result<Vec<_>, _>>()?;
-                    for (i, c) in cols.iter().enumerate() {
-                        if i > 0 {
-                            sql.push(", ");
-                        }
-                        sql.ident(&c.quoted);
-                    }
-                    sql.push(") VALUES (");
-                    for (i, (c, v)) in cols.iter().zip(r.values.values()).enumerate() {
-                        if i > 0 {
-                            sql.push(", ");
-                        }
-                        self.bind(&mut sql, table, c, v)?;
-                    }
-                    sql.push(")");
-                    self.step(fail_at, &mut n)?;
-                    h.execute(sql)
-                        .await
-                        .map_err(|e| store_error(&e, &format!("inserting {target}"), false))?;
-                    applied.inserted += 1;
                 }
                 Change::Update { target, set } => {
                     let mut sql = Sql::new(dialect);

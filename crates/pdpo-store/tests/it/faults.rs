@@ -1,5 +1,6 @@
 //! Fault injection: a change set failing at each of its statements leaves the database logically
-//! identical, pdpo's own tables (events, outbox) included.
+//! identical, pdpo's own tables (events, outbox) included. Consecutive inserts are multi-row
+//! statements, so a run of inserts counts one statement per entity and column list (per 1,000 rows).
 
 use std::collections::BTreeMap;
 
@@ -16,7 +17,8 @@ fn id(s: &'static str) -> Identifier {
     Identifier::from_static(s)
 }
 
-/// Six data statements, two events, two blob deletions: ten statements.
+/// Six data statements (the two consecutive inserts are of different entities: one statement
+/// each), two events, two blob deletions: ten statements.
 fn change_set() -> ChangeSet {
     let ck = |a, b| Key::composite([KeyValue::Int(a), KeyValue::Int(b)]);
     let mut set = BTreeMap::new();
@@ -59,6 +61,95 @@ async fn failing_at_each_statement_changes_nothing(s: SqlStore) {
     assert_ne!(after, before);
     assert_eq!(after.iter().filter(|l| l.starts_with("event ")).count(), 2);
     assert_eq!(after.iter().filter(|l| l.starts_with("outbox ")).count(), 2);
+}
+
+/// 1,500 orders, each followed by its line: written as orders (1,000 + 500 rows) then order lines
+/// (1,000 + 500), parents first: four statements.
+fn bulk_inserts() -> ChangeSet {
+    let mut cs = ChangeSet::new();
+    for i in 0..1_500 {
+        cs.insert(Record::new(id("orders"), Key::from(5_000 + i)).with("person_id", 1 + i % 4));
+        cs.insert(
+            Record::new(id("order_lines"), Key::composite([KeyValue::Int(5_000 + i), KeyValue::Int(1)]))
+                .with("description", "Pineapple buns"),
+        );
+    }
+    cs
+}
+
+async fn bulk_inserts_fail_at_each_statement(s: SqlStore) {
+    let mut load = ChangeSet::new();
+    for r in records() {
+        load.insert(r);
+    }
+    s.apply(load).await.unwrap();
+    let before = dump(&s).await;
+    for at in 0..4 {
+        s.inject_failure_at(at);
+        let err = s.apply(bulk_inserts()).await.expect_err("the injected failure must fail the change set");
+        assert_eq!(err.kind(), StoreErrorKind::Backend, "statement {at}: {err}");
+        assert!(err.to_string().contains(&format!("statement {at}")), "{err}");
+        assert_eq!(dump(&s).await, before, "a failure at statement {at} left changes behind");
+    }
+    // A fifth statement does not exist: the failure never fires and the set applies.
+    s.inject_failure_at(4);
+    let applied = s.apply(bulk_inserts()).await.unwrap();
+    assert_eq!(applied.inserted, 3_000);
+    let lines = s.scan_page("order_lines", None, 10_000).await.unwrap().records;
+    assert_eq!(lines.len(), 1_500 + 4);
+}
+
+/// A constraint failing inside a multi-row statement names the record at fault, and nothing of
+/// the change set stays.
+async fn bulk_insert_errors_name_the_record(s: SqlStore) {
+    let mut load = ChangeSet::new();
+    for r in records() {
+        load.insert(r);
+    }
+    s.apply(load).await.unwrap();
+    let before = dump(&s).await;
+    let order = |k: i64, person: i64| Record::new(id("orders"), Key::from(k)).with("person_id", person);
+    let mut cs = ChangeSet::new();
+    cs.insert(order(30, 1)).insert(order(11, 2)).insert(order(31, 3));
+    let err = s.apply(cs).await.expect_err("orders[11] exists");
+    assert_eq!(err.kind(), StoreErrorKind::Conflict, "{err}");
+    assert!(err.to_string().contains("orders[11]"), "{err}");
+    let mut cs = ChangeSet::new();
+    cs.insert(order(30, 1)).insert(order(31, 2)).insert(order(32, 999)).insert(order(33, 3));
+    let err = s.apply(cs).await.expect_err("person 999 does not exist");
+    assert_eq!(err.kind(), StoreErrorKind::MissingReference, "{err}");
+    assert!(err.to_string().contains("orders[32]"), "{err}");
+    let mut cs = ChangeSet::new();
+    cs.insert(order(40, 1)).insert(order(41, 1)).insert(order(40, 2));
+    let err = s.apply(cs).await.expect_err("orders[40] twice");
+    assert_eq!(err.kind(), StoreErrorKind::Conflict, "{err}");
+    assert!(err.to_string().contains("orders[40]"), "{err}");
+    assert_eq!(dump(&s).await, before);
+    // A child listed before its parent in one run is written after it.
+    let mut cs = ChangeSet::new();
+    cs.insert(
+        Record::new(id("order_lines"), Key::composite([KeyValue::Int(50), KeyValue::Int(1)]))
+            .with("description", "Milk tea"),
+    )
+    .insert(order(50, 4));
+    assert_eq!(s.apply(cs).await.unwrap().inserted, 2);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn sqlite_bulk_inserts() {
+    let h = SqliteHarness::new();
+    bulk_inserts_fail_at_each_statement(h.open(&fixture_schema(false), None).await).await;
+    let h = SqliteHarness::new();
+    bulk_insert_errors_name_the_record(h.open(&fixture_schema(false), None).await).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn postgres_bulk_inserts() {
+    let Some(admin) = pg_admin().await else { return };
+    let schemas = PgSchemas::new(admin);
+    bulk_inserts_fail_at_each_statement(schemas.harness().open(&fixture_schema(false), None).await).await;
+    bulk_insert_errors_name_the_record(schemas.harness().open(&fixture_schema(false), None).await).await;
+    schemas.drop_all().await;
 }
 
 #[tokio::test(flavor = "current_thread")]
