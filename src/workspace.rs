@@ -388,8 +388,9 @@ impl<B: Backend> Workspace<B> {
         Ok(summary)
     }
 
-    /// Streams every entity, the attachments and the audit log to `out` as a ZIP (bounded
-    /// memory, ZIP64) with a download link signed to expire, then logs the export with counts.
+    /// Streams every entity, the attachments and the audit log (its kept monthly partitions,
+    /// seals and head, re-verifiable from the archive) to `out` as a ZIP (bounded memory, ZIP64)
+    /// with a download link signed to expire, then logs the export with counts.
     pub async fn export_workspace<W, F>(&self, out: W, progress: F) -> Result<ExportSummary<W>>
     where
         W: Write,
@@ -397,6 +398,7 @@ impl<B: Backend> Workspace<B> {
     {
         let signer: TokenSigner = self.ring.token_signer(None).await?;
         let summary = WorkspaceExport::new(&self.actor, &*self.clock, &signer)
+            .audit_log(&self.audit)
             .write(&self.store, &self.blobs, out, progress)
             .await?;
         self.log(std::slice::from_ref(&summary.event)).await?;
