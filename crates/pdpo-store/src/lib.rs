@@ -16,7 +16,11 @@
 //!   on SQLite; PostgreSQL arrays or JSONB arrays), mixed-case tables such as `"contactNotes"`.
 //! - Opening checks the schema against the live catalog: a missing table or column is refused
 //!   with an [`Error`] naming the entity, table and column.
-//! - [`migrate`] keeps pdpo's own tables (blob outbox, events; later audit, keys, requests) in
+//! - [`SqlAuditStore`] keeps pdpo-audit's tamper-evident log in the same database (a table per
+//!   month on SQLite, monthly partitions on PostgreSQL, seals, one locked head row);
+//!   [`SqlStore::with_audit`] chains each change set's events into it inside the change set's
+//!   transaction, and [`SqlAuditStore::append_in`] does so inside a CRM's own sqlx transaction.
+//! - [`migrate`] keeps pdpo's own tables (blob outbox, events, audit log; later keys, requests) in
 //!   `_pdpo_migrations`, apart from the CRM's migration history.
 //! - [`draft_schema`] writes a first `pdpo.toml` from a live database (tables, keys, foreign keys
 //!   as links, column types, PII categories suggested from column names).
@@ -67,6 +71,7 @@
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("pdpo-store needs a backend: enable the `sqlite` or `postgres` feature");
 
+mod audit;
 mod backend;
 mod column;
 mod draft;
@@ -77,6 +82,7 @@ mod migrate;
 mod sql;
 mod store;
 
+pub use audit::{AuditConnection, SqlAuditStore};
 pub use backend::Pool;
 pub use draft::{draft_schema, suggest_category};
 pub use error::{Error, Result};

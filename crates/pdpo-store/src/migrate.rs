@@ -31,12 +31,20 @@ impl Migration {
 
 /// pdpo's migrations, in order. Later capabilities (SQL audit log, key store, request ledger) add
 /// theirs here.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "blob_outbox_and_events",
-    sqlite: include_str!("../migrations/sqlite/0001_outbox_events.sql"),
-    postgres: include_str!("../migrations/postgres/0001_outbox_events.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "blob_outbox_and_events",
+        sqlite: include_str!("../migrations/sqlite/0001_outbox_events.sql"),
+        postgres: include_str!("../migrations/postgres/0001_outbox_events.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "audit_log",
+        sqlite: include_str!("../migrations/sqlite/0002_audit.sql"),
+        postgres: include_str!("../migrations/postgres/0002_audit.sql"),
+    },
+];
 
 const CREATE_SQLITE: &str = "CREATE TABLE IF NOT EXISTS _pdpo_migrations (\
     version INTEGER PRIMARY KEY NOT NULL, name TEXT NOT NULL, checksum TEXT NOT NULL, \
