@@ -83,7 +83,7 @@ pub(crate) enum Handle {
 }
 
 #[cfg(feature = "sqlite")]
-fn bind_sqlite<'q>(
+pub(crate) fn bind_sqlite<'q>(
     mut q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
     binds: Vec<Bind>,
 ) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
@@ -112,7 +112,7 @@ fn bind_sqlite<'q>(
 /// different parameter types from one call to the next (a `NULL` bound as text, then an integer),
 /// and a cached statement would keep the first call's types.
 #[cfg(feature = "postgres")]
-fn bind_pg<'q>(
+pub(crate) fn bind_pg<'q>(
     q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
     binds: Vec<Bind>,
 ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
@@ -200,7 +200,7 @@ fn decode_pg(row: &sqlx::postgres::PgRow, cols: &[&Col]) -> Result<Vec<Value>, s
 
 /// The connection under a [`Handle`], whether pooled or inside a transaction: every query method
 /// matches on this, one arm per backend.
-enum Conn<'a> {
+pub(crate) enum Conn<'a> {
     #[cfg(feature = "sqlite")]
     Sqlite(&'a mut sqlx::SqliteConnection),
     #[cfg(feature = "postgres")]
@@ -208,7 +208,7 @@ enum Conn<'a> {
 }
 
 impl Handle {
-    fn conn(&mut self) -> Conn<'_> {
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
             #[cfg(feature = "sqlite")]
             Self::Sqlite(c) => Conn::Sqlite(c),

@@ -16,12 +16,16 @@
 //!   on SQLite; PostgreSQL arrays or JSONB arrays), mixed-case tables such as `"contactNotes"`.
 //! - Opening checks the schema against the live catalog: a missing table or column is refused
 //!   with an [`Error`] naming the entity, table and column.
+//! - [`SqlAuditStore`] keeps pdpo-audit's tamper-evident log in the same database (a table per
+//!   month on SQLite, monthly partitions on PostgreSQL, seals, one locked head row);
+//!   [`SqlStore::with_audit`] chains each change set's events into it inside the change set's
+//!   transaction, and [`SqlAuditStore::append_in`] does so inside a CRM's own sqlx transaction.
 //! - [`SqlKeyStore`] implements pdpo-crypto's [`KeyStore`](pdpo_crypto::KeyStore): wrapped data
 //!   keys, nonce counters, tombstones and blind-index rows in pdpo's own tables; shredding on
 //!   SQLite checkpoints the WAL so the destroyed keys leave the files.
 //! - [`SqlRequestStore`] implements pdpo-requests' [`RequestStore`](pdpo_requests::RequestStore):
 //!   the request ledger and the s.27 log book, each write one transaction with its audit events.
-//! - [`migrate`] keeps pdpo's own tables (blob outbox, events, keys, requests; later audit) in
+//! - [`migrate`] keeps pdpo's own tables (blob outbox, events, audit log, keys, requests) in
 //!   `_pdpo_migrations`, apart from the CRM's migration history.
 //! - [`draft_schema`] writes a first `pdpo.toml` from a live database (tables, keys, foreign keys
 //!   as links, column types, PII categories suggested from column names).
@@ -72,6 +76,7 @@
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("pdpo-store needs a backend: enable the `sqlite` or `postgres` feature");
 
+mod audit;
 mod backend;
 mod column;
 mod draft;
@@ -84,6 +89,7 @@ mod requests;
 mod sql;
 mod store;
 
+pub use audit::{AuditConnection, SqlAuditStore};
 pub use backend::Pool;
 pub use draft::{draft_schema, suggest_category};
 pub use error::{Error, Result};

@@ -107,6 +107,12 @@ impl Sql {
         self
     }
 
+    /// Appends an integer literal, for DDL, which cannot take placeholders (partition bounds).
+    pub(crate) fn int(&mut self, v: i64) -> &mut Self {
+        self.text.push_str(&v.to_string());
+        self
+    }
+
     /// Appends a placeholder for `bind`, cast to `cast` (a constant type name) on PostgreSQL.
     pub(crate) fn bind(&mut self, bind: Bind, cast: Option<&'static str>) -> &mut Self {
         self.binds.push(bind);

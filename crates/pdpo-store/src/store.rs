@@ -9,6 +9,7 @@ use pdpo_core::{
     StoreErrorKind, Value,
 };
 
+use crate::SqlAuditStore;
 use crate::backend::{Handle, Pool};
 use crate::column::{Col, to_bind};
 use crate::error::{Error, Result, store_error};
@@ -267,6 +268,37 @@ impl SqlStore {
     #[must_use]
     pub fn with_sink(mut self, sink: Arc<dyn EventSink>) -> Self {
         self.events = EventTarget::Sink(sink);
+        self
+    }
+
+    /// This handle, chaining each change set's audit events into `audit` inside the change set's
+    /// own transaction: the head row is locked, the events appended, and the data changes and
+    /// the events commit together or not at all (a failure anywhere rolls back both). `audit`
+    /// must be open on the same database as this store (its pool is used only for reads).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use pdpo_audit::AuditStore;
+    /// use pdpo_core::{Actor, AuditAction, AuditEvent, ChangeSet, DataStore, Identifier, Key, Record, Schema, SystemClock};
+    /// use pdpo_store::{SqlAuditStore, SqlStore, sqlite_options, sqlx};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let pool = sqlx::SqlitePool::connect_with(sqlite_options("sqlite::memory:")?).await?;
+    /// sqlx::raw_sql("CREATE TABLE contacts (id INTEGER PRIMARY KEY, email TEXT)").execute(&pool).await?;
+    /// let schema = Schema::from_toml_str("subject = \"contacts\"\n[entities.contacts]\nkey = \"id\"\n", None)?;
+    /// let log = SqlAuditStore::open(pool.clone(), Identifier::new("acme-crm")?, Arc::new(SystemClock)).await?;
+    /// let store = SqlStore::open(pool, schema).await?.with_audit(log.clone());
+    /// let mut cs = ChangeSet::new();
+    /// cs.insert(Record::new(Identifier::new("contacts")?, Key::from(1)).with("email", "chan@example.hk"));
+    /// cs.event(AuditEvent::new(AuditAction::Create, Actor::user("staff-17")?, chrono::Utc::now()));
+    /// store.apply(cs).await?;
+    /// assert_eq!(log.head().await?.size, 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn with_audit(mut self, audit: SqlAuditStore) -> Self {
+        self.events = EventTarget::Audit(audit);
         self
     }
 

@@ -2,6 +2,7 @@
 //! schema checks at open, migrations, fault injection.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit;
 mod common;
 mod conformance;
 mod faults;
