@@ -18,6 +18,8 @@
 //!   with an [`Error`] naming the entity, table and column.
 //! - [`migrate`] keeps pdpo's own tables (blob outbox, events; later audit, keys, requests) in
 //!   `_pdpo_migrations`, apart from the CRM's migration history.
+//! - [`tenancy`]: a database per workspace ([`Tenancy`]: create, open, list, close, restore
+//!   within a grace period, purge after it), next to the shared-table `tenant_column` way.
 //! - [`draft_schema`] writes a first `pdpo.toml` from a live database (tables, keys, foreign keys
 //!   as links, column types, PII categories suggested from column names).
 //!
@@ -75,12 +77,14 @@ mod introspect;
 mod migrate;
 mod sql;
 mod store;
+pub mod tenancy;
 
 pub use backend::Pool;
 pub use draft::{draft_schema, suggest_category};
 pub use error::{Error, Result};
 pub use migrate::{MIGRATIONS, Migration, migrate};
 pub use store::SqlStore;
+pub use tenancy::{Tenancy, TenancyError, WorkspaceChange, WorkspaceInfo, WorkspaceOp, WorkspaceState};
 
 pub use sqlx;
 
@@ -92,10 +96,17 @@ pub fn sqlite_options(url: &str) -> Result<sqlx::sqlite::SqliteConnectOptions> {
     use std::str::FromStr;
     let opts =
         sqlx::sqlite::SqliteConnectOptions::from_str(url).map_err(Error::db("parsing the SQLite URL"))?;
-    Ok(opts
-        .foreign_keys(true)
+    Ok(configure_sqlite(opts))
+}
+
+/// The settings of [`sqlite_options`], applied to `opts`.
+#[cfg(feature = "sqlite")]
+pub(crate) fn configure_sqlite(
+    opts: sqlx::sqlite::SqliteConnectOptions,
+) -> sqlx::sqlite::SqliteConnectOptions {
+    opts.foreign_keys(true)
         .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
         .pragma("secure_delete", "ON")
         .busy_timeout(std::time::Duration::from_secs(5))
-        .create_if_missing(true))
+        .create_if_missing(true)
 }

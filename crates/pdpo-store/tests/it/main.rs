@@ -1,9 +1,10 @@
 //! Integration tests of pdpo-store: the DataStore conformance suite on SQLite and PostgreSQL,
-//! schema checks at open, migrations, fault injection.
+//! schema checks at open, migrations, fault injection, database-per-workspace tenancy.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 mod conformance;
 mod faults;
 mod open;
+mod tenancy;
 mod testkit;
