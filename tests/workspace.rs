@@ -99,7 +99,8 @@ async fn every_operation_leaves_its_events() {
     // The archive carries the audit log as it was when the export began, and it re-verifies.
     let snapshot = pdpo::export::read_audit_snapshot(std::io::Cursor::new(zip.output)).unwrap();
     assert_eq!(snapshot.head.size, n);
-    let back = pdpo::audit::MemoryAuditStore::from_snapshot(snapshot, Arc::new(FixedClock::new(reference_now())));
+    let back =
+        pdpo::audit::MemoryAuditStore::from_snapshot(snapshot, Arc::new(FixedClock::new(reference_now())));
     assert!(pdpo::audit::verify(&back, pdpo::audit::Scope::All).await.unwrap().is_clean());
 
     let n = size(&ws).await;

@@ -48,6 +48,26 @@ impl Pool {
         }
     }
 
+    /// Closes the pool: new acquisitions fail; waits for connections in use to come back.
+    pub async fn close(&self) {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(p) => p.close().await,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(p) => p.close().await,
+        }
+    }
+
+    /// Whether [`close`](Self::close) was called on this pool or a clone of it.
+    pub fn is_closed(&self) -> bool {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(p) => p.is_closed(),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(p) => p.is_closed(),
+        }
+    }
+
     /// A pooled connection, outside any transaction.
     pub(crate) async fn acquire(&self) -> Result<Handle, sqlx::Error> {
         Ok(match self {
@@ -274,6 +294,19 @@ impl Handle {
             Conn::Sqlite(c) => rows(bind_sqlite(sqlx::query(text), binds).fetch_all(c).await?, width),
             #[cfg(feature = "postgres")]
             Conn::Postgres(c) => rows(bind_pg(sqlx::query(text), binds).fetch_all(c).await?, width),
+        }
+    }
+
+    /// Runs a statement without binds through the simple query protocol, outside any prepared
+    /// statement (PostgreSQL's `CREATE DATABASE` and `DROP DATABASE`).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) async fn execute_unprepared(&mut self, sql: Sql) -> Result<(), sqlx::Error> {
+        let (text, _) = sql.finish();
+        match self.conn() {
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(c) => sqlx::raw_sql(text).execute(c).await.map(drop),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(c) => sqlx::raw_sql(text).execute(c).await.map(drop),
         }
     }
 

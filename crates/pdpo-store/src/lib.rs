@@ -27,6 +27,8 @@
 //!   the request ledger and the s.27 log book, each write one transaction with its audit events.
 //! - [`migrate`] keeps pdpo's own tables (blob outbox, events, audit log, keys, requests) in
 //!   `_pdpo_migrations`, apart from the CRM's migration history.
+//! - [`tenancy`]: a database per workspace ([`Tenancy`]: create, open, list, close, restore
+//!   within a grace period, purge after it), next to the shared-table `tenant_column` way.
 //! - [`draft_schema`] writes a first `pdpo.toml` from a live database (tables, keys, foreign keys
 //!   as links, column types, PII categories suggested from column names).
 //!
@@ -88,6 +90,7 @@ mod migrate;
 mod requests;
 mod sql;
 mod store;
+pub mod tenancy;
 
 pub use audit::{AuditConnection, SqlAuditStore};
 pub use backend::Pool;
@@ -97,6 +100,7 @@ pub use keys::SqlKeyStore;
 pub use migrate::{MIGRATIONS, Migration, migrate};
 pub use requests::SqlRequestStore;
 pub use store::SqlStore;
+pub use tenancy::{Tenancy, TenancyError, WorkspaceChange, WorkspaceInfo, WorkspaceOp, WorkspaceState};
 
 pub use sqlx;
 
@@ -108,10 +112,17 @@ pub fn sqlite_options(url: &str) -> Result<sqlx::sqlite::SqliteConnectOptions> {
     use std::str::FromStr;
     let opts =
         sqlx::sqlite::SqliteConnectOptions::from_str(url).map_err(Error::db("parsing the SQLite URL"))?;
-    Ok(opts
-        .foreign_keys(true)
+    Ok(configure_sqlite(opts))
+}
+
+/// The settings of [`sqlite_options`], applied to `opts`.
+#[cfg(feature = "sqlite")]
+pub(crate) fn configure_sqlite(
+    opts: sqlx::sqlite::SqliteConnectOptions,
+) -> sqlx::sqlite::SqliteConnectOptions {
+    opts.foreign_keys(true)
         .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
         .pragma("secure_delete", "ON")
         .busy_timeout(std::time::Duration::from_secs(5))
-        .create_if_missing(true))
+        .create_if_missing(true)
 }

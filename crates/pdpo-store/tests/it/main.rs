@@ -1,5 +1,5 @@
 //! Integration tests of pdpo-store: the DataStore conformance suite on SQLite and PostgreSQL,
-//! schema checks at open, migrations, fault injection.
+//! schema checks at open, migrations, fault injection, database-per-workspace tenancy.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod audit;
@@ -10,4 +10,5 @@ mod keys;
 mod open;
 mod requests;
 mod shred_disk;
+mod tenancy;
 mod testkit;
