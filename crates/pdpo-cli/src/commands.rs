@@ -595,6 +595,5 @@ pub(crate) fn checkpoint_key(path: &Path, create: bool) -> Result<CheckpointKey>
 }
 
 pub(crate) async fn workspace(g: &Global, cmd: WorkspaceCmd, out: &Out) -> Result<ExitCode> {
-    let _ = (g, cmd, out);
-    Err(CliError::input("TEMP"))
+    crate::tenancy::run(g, cmd, out).await
 }

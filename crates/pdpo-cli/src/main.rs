@@ -18,7 +18,7 @@ mod error;
 mod open;
 mod out;
 mod tamper;
-// mod tenancy; TEMP
+mod tenancy;
 
 use std::process::ExitCode;
 

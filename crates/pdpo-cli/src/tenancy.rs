@@ -47,7 +47,8 @@ async fn control_log(root: &WorkspaceRoot, clock: Arc<dyn Clock>) -> Result<SqlA
     } else {
         std::path::Path::new(&root.root).join("audit.sqlite").display().to_string()
     };
-    let pool = open::connect(&url, true).await?;
+    let create = !open::is_postgres(&url) && !std::path::Path::new(&url).exists();
+    let pool = open::connect(&url, create).await?;
     let log = SqlAuditStore::open(pool, Identifier::from_static("workspaces"), clock).await?;
     Ok(log)
 }
@@ -62,14 +63,22 @@ pub(crate) async fn run(g: &Global, cmd: WorkspaceCmd, out: &Out) -> Result<Exit
             let mut rows = Vec::new();
             for w in &all {
                 let closed = w.closed_at.map(|c| format!(", closed {}", c.date_naive())).unwrap_or_default();
-                out.result(format!("{:<24} {:<8} created {}{closed}", w.name, w.state.as_str(), w.created_at.date_naive()));
+                out.result(format!(
+                    "{:<24} {:<8} created {}{closed}",
+                    w.name,
+                    w.state.as_str(),
+                    w.created_at.date_naive()
+                ));
                 rows.push(json!({ "name": w.name, "state": w.state.as_str(), "created_at": w.created_at, "closed_at": w.closed_at }));
             }
             out.say(format!("{} workspaces", all.len()));
             out.json(&rows);
             return Ok(ExitCode::SUCCESS);
         }
-        WorkspaceCmd::Create(n) | WorkspaceCmd::Close(n) | WorkspaceCmd::Restore(n) | WorkspaceCmd::Purge(n) => {
+        WorkspaceCmd::Create(n)
+        | WorkspaceCmd::Close(n)
+        | WorkspaceCmd::Restore(n)
+        | WorkspaceCmd::Purge(n) => {
             let t = tenancy(&n.root, Arc::clone(&clock)).await?;
             let change: WorkspaceChange = match &cmd {
                 WorkspaceCmd::Create(_) => t.create(&n.name).await?,
@@ -91,6 +100,8 @@ pub(crate) async fn run(g: &Global, cmd: WorkspaceCmd, out: &Out) -> Result<Exit
         _ => String::new(),
     };
     out.result(format!("workspace `{}`: {} ({}){note}", w.name, change.op.as_str(), w.state.as_str()));
-    out.json(&json!({ "name": w.name, "op": change.op.as_str(), "state": w.state.as_str(), "at": change.at }));
+    out.json(
+        &json!({ "name": w.name, "op": change.op.as_str(), "state": w.state.as_str(), "at": change.at }),
+    );
     Ok(ExitCode::SUCCESS)
 }

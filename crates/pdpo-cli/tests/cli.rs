@@ -216,3 +216,46 @@ fn demo_on_postgres() {
     assert!(v.status.success(), "{}", stderr(&v));
     assert!(stdout(&r).contains("2025-04-22"), "{}", stderr(&r));
 }
+
+#[test]
+fn workspace_lifecycle_with_grace_period() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let ok = |args: &[&str]| {
+        let o = pdpo(d, args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        stdout(&o)
+    };
+    ok(&["workspace", "create", "acme"]);
+    assert!(d.join("workspaces").is_dir());
+    let o = pdpo(d, &["workspace", "create", "acme"]);
+    assert_one_line_error(&o, 5, "already exists");
+    let o = pdpo(d, &["workspace", "create", "../escape"]);
+    assert_one_line_error(&o, 3, "escape");
+    assert!(ok(&["workspace", "close", "acme"]).contains("data kept until"));
+    // Purging inside the 30-day grace period is refused, and the data stays.
+    let o = pdpo(d, &["workspace", "purge", "acme"]);
+    assert_one_line_error(&o, 5, "grace period");
+    ok(&["workspace", "restore", "acme"]);
+    let list: Value = serde_json::from_str(&ok(&["workspace", "list", "--json"])).unwrap();
+    assert_eq!(list[0]["name"], "acme");
+    assert_eq!(list[0]["state"], "open");
+    let o = pdpo(d, &["workspace", "restore", "nobody"]);
+    assert_one_line_error(&o, 4, "nobody");
+    // Every change is in the control audit log beside the workspaces, and it verifies.
+    let db = d.join("workspaces").join("audit.sqlite");
+    block_on(async {
+        use pdpo::audit::AuditStore;
+        let opts = pdpo::store::sqlite_options(&format!("sqlite://{}", db.display()))
+            .unwrap()
+            .create_if_missing(false);
+        let pool = pdpo::store::sqlx::SqlitePool::connect_with(opts).await.unwrap();
+        let clock = std::sync::Arc::new(pdpo::core::SystemClock);
+        let log =
+            pdpo::store::SqlAuditStore::open(pool, pdpo::core::Identifier::from_static("workspaces"), clock)
+                .await
+                .unwrap();
+        assert_eq!(log.head().await.unwrap().size, 3, "create, close, restore; refusals change nothing");
+        assert!(pdpo::audit::verify(&log, pdpo::audit::Scope::All).await.unwrap().is_clean());
+    });
+}
