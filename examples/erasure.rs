@@ -39,7 +39,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         println!("  kept {}: {}", kept.record, why.join("; "));
     }
-    let contact = ws.store().fetch("contacts", &[subject.clone()]).await?;
+    let contact = ws.store().fetch("contacts", std::slice::from_ref(&subject)).await?;
     println!("contact {subject} now reads: {:?}", contact[0]);
     let again = ws.erase(&subject, None).await?;
     println!("erasing again: already erased = {}", again.already_erased);

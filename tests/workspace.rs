@@ -1,6 +1,7 @@
 //! `pdpo::Workspace` over the in-memory backend: every operation leaves its audit events,
 //! encrypted fields stay encrypted at rest and are shredded by erasure, and open requests,
 //! statutory keeps and bad input are honoured.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 #![cfg(feature = "workspace")]
 
 use std::collections::BTreeSet;
@@ -42,7 +43,7 @@ async fn contact_with_invoices(ws: &Workspace<Memory>) -> Key {
         let key = Key::from(id);
         let graph = pdpo::core::SubjectGraph::collect(ws.store(), &key).await.unwrap();
         let invoices = graph.records.iter().any(|r| r.record.entity == "invoices");
-        let contact = ws.store().fetch("contacts", &[key.clone()]).await.unwrap();
+        let contact = ws.store().fetch("contacts", std::slice::from_ref(&key)).await.unwrap();
         let has_hkid = contact[0].get("hkid").is_some_and(|v| !v.is_null());
         if invoices && has_hkid {
             return key;
