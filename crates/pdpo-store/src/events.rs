@@ -57,6 +57,8 @@ pub(crate) async fn write_events(
                 .with_source(e)
             })
         }
+        // A change set without events leaves the log (and its head lock) alone.
+        EventTarget::Audit(_) if events.is_empty() => Ok(()),
         EventTarget::Audit(log) => log.append_on(&mut h.conn(), events, step).await.map(drop),
         EventTarget::Table => {
             for ev in events {
