@@ -8,5 +8,6 @@ mod faults;
 mod keys;
 mod open;
 mod requests;
+mod resolve;
 mod shred_disk;
 mod testkit;
