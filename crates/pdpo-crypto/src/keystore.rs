@@ -262,6 +262,14 @@ pub trait KeyStore: Send + Sync {
         kind: &str,
         digest: &BlindIndex,
     ) -> impl Future<Output = Result<Vec<BlindIndexRow>, StoreError>> + Send;
+
+    /// Whether `tenant` has any blind-index row of this kind: lookups of a kind nobody indexed
+    /// cannot match, and a caller can fall back to comparing values (requester resolution does).
+    fn has_index(
+        &self,
+        tenant: Option<&str>,
+        kind: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 macro_rules! forward_key_store {
@@ -293,6 +301,9 @@ macro_rules! forward_key_store {
             }
             fn find_index(&self, tenant: Option<&str>, kind: &str, digest: &BlindIndex) -> impl Future<Output = Result<Vec<BlindIndexRow>, StoreError>> + Send {
                 (**self).find_index(tenant, kind, digest)
+            }
+            fn has_index(&self, tenant: Option<&str>, kind: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
+                (**self).has_index(tenant, kind)
             }
         }
     )*};
@@ -519,5 +530,9 @@ impl KeyStore for MemoryKeyStore {
             .filter(|r| r.tenant.as_deref() == tenant && r.kind == kind && r.digest == *digest)
             .cloned()
             .collect())
+    }
+
+    async fn has_index(&self, tenant: Option<&str>, kind: &str) -> Result<bool, StoreError> {
+        Ok(self.lock().index.iter().any(|r| r.tenant.as_deref() == tenant && r.kind == kind))
     }
 }

@@ -1,9 +1,11 @@
 //! Requester resolution: every subject record that is the same person, with the evidence.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use chrono::NaiveDate;
 use pdpo_core::{DataStore, Key, PiiCategory, Record, StoreError, Value};
+use pdpo_crypto::{IndexKind, KeyEncryptionKey, KeyRing, KeyStore};
 use serde::Serialize;
 
 /// What the requestor told us about themselves. `Debug` shows which items are present, never them.
@@ -81,12 +83,16 @@ fn normalise_name(s: &str) -> String {
     s.split_whitespace().map(str::to_lowercase).collect::<Vec<_>>().join(" ")
 }
 
-/// Finds the subject records of the same person, scanning the subject entity page by page and
-/// comparing normalised values of the fields tagged email, phone, HKID, name and date of birth
-/// (JSON path tags included).
+/// Finds the subject records of the same person.
 ///
-/// Encrypted fields hold ciphertext and cannot be compared here: with `pdpo-crypto`, look them up
-/// through their blind index instead.
+/// - [`resolve`](Self::resolve) scans the subject entity page by page and compares normalised
+///   values of the fields tagged email, phone, HKID, name and date of birth (JSON path tags
+///   included).
+/// - [`resolve_indexed`](Self::resolve_indexed) looks emails, phones and HKIDs up in pdpo-crypto's
+///   blind index (one keyed lookup each, whatever the number of records, and encrypted fields
+///   included), and scans only for what the index cannot answer: name and date of birth, a kind
+///   the tenant has no index rows of, or a value the index's normalisation rejects (a non-Hong
+///   Kong phone number, say).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Resolver {
     /// Records per scanned page.
@@ -153,6 +159,67 @@ impl Resolver {
             }
         }
         Ok(out)
+    }
+}
+
+/// The kinds of evidence a blind index can answer, with their index kinds.
+const INDEXED: [(MatchedOn, IndexKind); 3] = [
+    (MatchedOn::Email, IndexKind::Email),
+    (MatchedOn::Phone, IndexKind::HkPhone),
+    (MatchedOn::Hkid, IndexKind::Hkid),
+];
+
+impl Resolver {
+    /// Every subject matching `evidence`, by key, using the blind index of `ring`'s key store for
+    /// emails, phones and HKIDs in `tenant` (see the [type docs](Self)).
+    ///
+    /// Each subject appears once; its evidence is the union of what the index and the scan found.
+    /// For a kind the tenant has index rows of, only the index is asked: index every field of that
+    /// kind (with [`KeyRing::index_value`]) or none.
+    pub async fn resolve_indexed<D: DataStore, S: KeyStore, K: KeyEncryptionKey>(
+        &self,
+        store: &D,
+        ring: &KeyRing<S, K>,
+        tenant: Option<&str>,
+        evidence: &Evidence,
+    ) -> Result<Vec<SubjectMatch>, StoreError> {
+        let mut found: BTreeMap<Key, BTreeSet<MatchedOn>> = BTreeMap::new();
+        let mut rest = evidence.clone();
+        for (on, kind) in INDEXED {
+            let slot = match on {
+                MatchedOn::Email => &mut rest.email,
+                MatchedOn::Phone => &mut rest.phone,
+                _ => &mut rest.hkid,
+            };
+            let Some(value) = slot.as_deref() else { continue };
+            if !ring.store().has_index(tenant, kind.as_str()).await? {
+                continue;
+            }
+            match ring.lookup(tenant, &kind, value).await {
+                Ok(rows) => {
+                    for row in rows {
+                        found.entry(row.subject).or_default().insert(on);
+                    }
+                }
+                // Not normalisable, so never indexed: leave it to the scan.
+                Err(pdpo_crypto::Error::Normalise { .. }) => continue,
+                Err(e) => return Err(e.into_store_error()),
+            }
+            *slot = None;
+        }
+        let scan_needed = rest.email.is_some()
+            || rest.phone.is_some()
+            || rest.hkid.is_some()
+            || (rest.name.is_some() && rest.date_of_birth.is_some());
+        if scan_needed {
+            for m in self.resolve(store, &rest).await? {
+                found.entry(m.key).or_default().extend(m.matched_on);
+            }
+        }
+        Ok(found
+            .into_iter()
+            .map(|(key, on)| SubjectMatch { key, matched_on: on.into_iter().collect() })
+            .collect())
     }
 }
 

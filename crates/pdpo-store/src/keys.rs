@@ -496,4 +496,16 @@ impl KeyStore for SqlKeyStore {
         let rows = h.fetch_own(sql).await.map_err(|e| store_error(&e, "reading the blind index", false))?;
         rows.iter().map(decode_index).collect()
     }
+
+    async fn has_index(&self, tenant: Option<&str>, kind: &str) -> Result<bool, StoreError> {
+        let mut sql = self.sql();
+        sql.push("SELECT 1 FROM pdpo_blind_index WHERE tenant = ")
+            .bind(Bind::Text(tenant_text(tenant)?), None)
+            .push(" AND kind = ")
+            .bind(Bind::Text(kind.to_owned()), None)
+            .push(" LIMIT 1");
+        let mut h = self.handle().await?;
+        let rows = h.fetch_own(sql).await.map_err(|e| store_error(&e, "reading the blind index", false))?;
+        Ok(!rows.is_empty())
+    }
 }

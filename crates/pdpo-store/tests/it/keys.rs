@@ -173,6 +173,9 @@ async fn transcript<S: KeyStore>(s: &S) -> Vec<String> {
     log("find 33", show(s.find_index(None, "email", &digest(0x33)).await, show_index));
     log("find 11 as phone", show(s.find_index(None, "hk_phone", &digest(0x11)).await, show_index));
     log("find acme 11", show(s.find_index(Some("acme"), "email", &digest(0x11)).await, show_index));
+    for (t, kind) in [(None, "email"), (None, "hk_phone"), (Some("acme"), "email"), (Some("beta"), "email")] {
+        log(&format!("has {t:?} {kind}"), show(s.has_index(t, kind).await, |b| b.to_string()));
+    }
 
     // Shred: every generation of the subject's keys in that tenant, and their index rows.
     log("shred 1", show(s.shred(None, &Key::from(1)).await, |c| format!("{c:?}")));
@@ -192,6 +195,7 @@ async fn transcript<S: KeyStore>(s: &S) -> Vec<String> {
     log("find 11 after", show(s.find_index(None, "email", &digest(0x11)).await, show_index));
     log("find 22 after", show(s.find_index(None, "email", &digest(0x22)).await, show_index));
     log("find acme 11 after", show(s.find_index(Some("acme"), "email", &digest(0x11)).await, show_index));
+    log("has email after", show(s.has_index(None, "email").await, |b| b.to_string()));
     log("shred acme 1", show(s.shred(Some("acme"), &Key::from(1)).await, |c| format!("{c:?}")));
     log("shred text subject", show(s.shred(None, &Key::from("c-9")).await, |c| format!("{c:?}")));
     log("get k9 after", show(s.get(id(9)).await, show_lookup));

@@ -9,6 +9,7 @@ mod faults;
 mod keys;
 mod open;
 mod requests;
+mod resolve;
 mod shred_disk;
 mod tenancy;
 mod testkit;

@@ -14,11 +14,14 @@ use uuid::Uuid;
 
 use crate::common::{PgSchemas, SqliteHarness, pg_admin};
 
+/// One recorded write: requests, log-book entries, events.
+type Recorded = (Vec<Request>, Vec<LogBookEntry>, Vec<AuditEvent>);
+
 /// A `RequestStore` that records every write it passes on, for replaying.
 #[derive(Default)]
 struct Recorder {
     inner: MemoryRequestStore,
-    writes: Mutex<Vec<(Vec<Request>, Vec<LogBookEntry>, Vec<AuditEvent>)>>,
+    writes: Mutex<Vec<Recorded>>,
 }
 
 impl RequestStore for Recorder {
@@ -40,7 +43,7 @@ impl RequestStore for Recorder {
     }
 }
 
-fn write(w: &(Vec<Request>, Vec<LogBookEntry>, Vec<AuditEvent>)) -> LedgerWrite {
+fn write(w: &Recorded) -> LedgerWrite {
     LedgerWrite { requests: w.0.clone(), log_entries: w.1.clone(), events: w.2.clone() }
 }
 
@@ -50,7 +53,7 @@ fn d(s: &str) -> NaiveDate {
 
 /// The writes of a ledger's working life: every kind of request, every state, a fee, a s.19(2)
 /// notice, refusals with log-book entries in both languages.
-async fn ledger_writes() -> Vec<(Vec<Request>, Vec<LogBookEntry>, Vec<AuditEvent>)> {
+async fn ledger_writes() -> Vec<Recorded> {
     let clock = Arc::new(FixedClock::new(Utc.with_ymd_and_hms(2025, 3, 10, 2, 0, 0).unwrap()));
     let ledger = Ledger::new(Recorder::default(), Arc::clone(&clock));
     let staff = Actor::user("staff-7").unwrap();
