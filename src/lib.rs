@@ -39,6 +39,9 @@
 //! - [`export`] (feature `export`): the subject access copy as a ZIP with a bilingual report
 //!   (s.18–20), and the workspace export behind a signed link.
 //! - [`store`] (features `sqlite`, `postgres`): the `DataStore` over a CRM's own SQL tables.
+//! - [`Workspace`] (feature `workspace`): all of the above wired over one CRM, so every
+//!   operation (access request, export, erasure, correction, retention, inventory, audit
+//!   verification) leaves its audit events.
 //!
 //! ## Features
 //! `core` is always present; every other module has a feature of its name (`sqlite` and
@@ -64,6 +67,15 @@ pub use pdpo_requests as requests;
 pub use pdpo_retention as retention;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use pdpo_store as store;
+
+#[cfg(feature = "workspace")]
+mod workspace;
+#[cfg(feature = "workspace")]
+pub use workspace::{Backend, Error, Memory, Parts, Result, Workspace};
+#[cfg(all(feature = "workspace", any(feature = "sqlite", feature = "postgres")))]
+mod sql;
+#[cfg(all(feature = "workspace", any(feature = "sqlite", feature = "postgres")))]
+pub use sql::Sql;
 
 /// The README's code blocks, compiled as doctests so they stay true.
 #[doc = include_str!("../README.md")]

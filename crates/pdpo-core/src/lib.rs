@@ -50,6 +50,7 @@
 
 mod actor;
 mod audit;
+mod blobdir;
 mod category;
 mod change;
 mod clock;
@@ -69,6 +70,7 @@ pub mod value;
 
 pub use actor::{Actor, ActorKind, Purpose};
 pub use audit::{AuditAction, AuditEvent, SealedDetail};
+pub use blobdir::DirBlobStore;
 pub use category::{BUILTIN_CATEGORIES, PiiCategory, UnknownCategory};
 pub use change::{Applied, Change, ChangeSet};
 pub use clock::{Clock, FixedClock, HONG_KONG, SystemClock, hong_kong_date, hong_kong_offset};

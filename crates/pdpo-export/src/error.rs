@@ -16,6 +16,15 @@ pub enum Error {
         #[source]
         source: StoreError,
     },
+    /// The audit log failed while its partitions, seals or head were read.
+    #[error("audit log failed while reading {part}")]
+    Audit {
+        /// What was being read (`head`, `seals`, `partitions` or a month such as `2026-01`).
+        part: String,
+        /// Underlying cause.
+        #[source]
+        source: pdpo_audit::Error,
+    },
     /// An attachment could not be opened or read from the blob store.
     #[error("attachment of `{entity}` record {key} (blob field `{field}`) could not be read")]
     Blob {

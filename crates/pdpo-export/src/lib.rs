@@ -8,8 +8,9 @@
 //!   `data.json`, `audit.json`, `attachments/`, `report.html` and `manifest.json`. Other
 //!   individuals' personal data in shared records is withheld with a note (s.20(1)(b)), and the
 //!   rest of the record supplied (s.20(2)).
-//! - **Workspace export** ([`WorkspaceExport`]): every entity as JSONL, the audit events,
-//!   attachments and a manifest, ZIP64, in bounded memory, with progress, one audit event with
+//! - **Workspace export** ([`WorkspaceExport`]): every entity as JSONL, the audit log's monthly
+//!   partitions, seals and head (any [`AuditStore`](pdpo_audit::AuditStore); re-verifiable from the
+//!   archive with [`read_audit_snapshot`]), attachments and a manifest, ZIP64, in bounded memory, with progress, one audit event with
 //!   counts, and a download link signed to expire after 24 hours.
 //! - **CSV** ([`CsvWriter`], [`formula_safe`]): cells that a spreadsheet would run as a formula are
 //!   neutralised.
@@ -64,6 +65,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod archive;
+mod audit;
 mod csv;
 mod error;
 pub mod glossary;
@@ -75,6 +77,7 @@ mod workspace;
 pub use archive::{
     Compression, ExportKind, MANIFEST_FILE, MANIFEST_FORMAT, Manifest, ManifestFile, Mismatch, verify_archive,
 };
+pub use audit::read_audit_snapshot;
 pub use csv::{CsvWriter, formula_safe};
 pub use error::{Error, Result};
 pub use names::{MAX_NAME_BYTES, NameSet, sanitise_file_name};

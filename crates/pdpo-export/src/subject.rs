@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use pdpo_core::{
     Actor, AuditAction, AuditEvent, BlobStore, Clock, DataStore, Entity, Identifier, Key, KeyValue, LinkKind,
     PiiCategory, Record, Schema, SubjectGraph, Value,
@@ -482,8 +482,10 @@ pub(crate) fn export_id(at: DateTime<Utc>) -> uuid::Uuid {
     uuid::Uuid::new_v7(ts)
 }
 
+/// A time for the report's readers: Hong Kong local time to the second, labelled `HKT` (UTC+8;
+/// Hong Kong has no daylight saving). `data.json` keeps full RFC 3339 times.
 fn hk_time(at: DateTime<Utc>) -> String {
-    at.with_timezone(&pdpo_core::HONG_KONG).to_rfc3339_opts(SecondsFormat::Secs, false)
+    at.with_timezone(&pdpo_core::HONG_KONG).format("%Y-%m-%d %H:%M:%S HKT").to_string()
 }
 
 fn notes(redacted: u64) -> Vec<String> {

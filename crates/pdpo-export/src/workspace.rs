@@ -1,11 +1,12 @@
-//! The workspace export: every entity as JSONL, the audit events, attachments and a manifest, in
-//! bounded memory, behind a signed download link that expires.
+//! The workspace export: every entity as JSONL, the audit log's partitions, seals and head,
+//! attachments and a manifest, in bounded memory, behind a signed download link that expires.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write;
 
 use chrono::{DateTime, Duration, Utc};
+use pdpo_audit::{AuditStore, MemoryAuditStore};
 use pdpo_core::{
     Actor, AuditAction, AuditEvent, BlobStore, Clock, DataStore, Identifier, Key, PiiCategory, Value,
 };
@@ -14,6 +15,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::archive::{Archive, Compression, ExportKind, MANIFEST_FORMAT, Manifest};
+use crate::audit::write_audit;
 use crate::names::{MAX_NAME_BYTES, NameSet, sanitise_file_name};
 use crate::subject::{ExportSummary, NAME_COLUMNS, export_id};
 use crate::{CsvWriter, Error, Result};
@@ -31,7 +33,7 @@ const DEFAULT_PAGE: usize = 1_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Progress<'a> {
-    /// The entity being written (`attachments` while copying files, `audit` for events).
+    /// The entity being written (`attachments` while copying files, `audit` for the audit log).
     pub entity: &'a str,
     /// Records written so far.
     pub records_done: u64,
@@ -82,34 +84,47 @@ pub(crate) fn sign_link(
     Ok(DownloadLink { export_id, token, expires_at: now + ttl })
 }
 
-/// Exports a whole workspace: `entities/<entity>.jsonl` (one record per line, read page by page
-/// with `scan_page`), `audit/events.jsonl` (the events given), `attachments/<entity>/<key>/<name>`
-/// and `manifest.json`, as a streamed ZIP64 archive.
+/// Exports a whole workspace as a streamed ZIP64 archive:
 ///
-/// Memory stays bounded by one page of records plus the manifest's list of files (about 150
-/// bytes a file). A first pass counts the records for progress unless
-/// [`expected_records`](Self::expected_records) is given. The returned summary holds the audit
-/// event (action `export`, one event with counts, not one per record) and a download link signed
-/// to expire after 24 hours.
+/// - `entities/<entity>.jsonl`: one record per line (`{"key":…,"values":{…}}`), read page by page
+///   with `scan_page`;
+/// - the audit log given with [`audit_log`](Self::audit_log), as stored: `audit/partitions/<YYYY-MM>.jsonl`
+///   (one [`EntryRow`](pdpo_audit::EntryRow) a line, with the decoded `event` beside it for
+///   readers), `audit/seals.json` (every [`Seal`](pdpo_audit::Seal)) and `audit/head.json`
+///   (the log's origin, its [`Head`](pdpo_audit::Head) and the partitions exported). The chain
+///   can be verified again from these files alone: [`read_audit_snapshot`](crate::read_audit_snapshot) loads them into a
+///   [`Snapshot`](pdpo_audit::Snapshot) for [`pdpo_audit::verify`];
+/// - `attachments/<entity>/<key>/<name>`;
+/// - `manifest.json` (every file's size and SHA-256, counts).
+///
+/// Memory stays bounded by one page of records or audit rows plus the manifest's list of files
+/// (about 150 bytes a file) and the seals (one a month). A first pass counts the records for
+/// progress unless [`expected_records`](Self::expected_records) is given. The returned summary
+/// holds the audit event (action `export`, one event with counts, not one per record) and a
+/// download link signed to expire after 24 hours.
+///
+/// The audit files are one consistent cut of the log: the head is read first, and only the
+/// seals and rows it covers are written, so entries appended while the export runs are left out
+/// (the next export has them) and the exported head matches the exported rows.
 ///
 /// To run it in the background, spawn the future on your runtime (it is `Send` when the writer
 /// and the progress callback are) or drive it on a blocking thread.
-pub struct WorkspaceExport<'a> {
+pub struct WorkspaceExport<'a, A = MemoryAuditStore> {
     actor: &'a Actor,
     clock: &'a dyn Clock,
     signer: &'a TokenSigner,
-    events: &'a [AuditEvent],
+    audit: Option<&'a A>,
     compression: Compression,
     page_size: usize,
     expected: Option<u64>,
     max_name_bytes: usize,
 }
 
-impl fmt::Debug for WorkspaceExport<'_> {
+impl<A> fmt::Debug for WorkspaceExport<'_, A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WorkspaceExport")
             .field("actor", self.actor)
-            .field("events", &self.events.len())
+            .field("audit_log", &self.audit.is_some())
             .field("compression", &self.compression)
             .field("page_size", &self.page_size)
             .field("expected", &self.expected)
@@ -118,25 +133,36 @@ impl fmt::Debug for WorkspaceExport<'_> {
 }
 
 impl<'a> WorkspaceExport<'a> {
-    /// An export run by `actor`, timed on `clock`, whose link `signer` signs.
+    /// An export run by `actor`, timed on `clock`, whose link `signer` signs. Without
+    /// [`audit_log`](Self::audit_log) the archive holds no audit files and the manifest says so.
     pub fn new(actor: &'a Actor, clock: &'a dyn Clock, signer: &'a TokenSigner) -> Self {
         Self {
             actor,
             clock,
             signer,
-            events: &[],
+            audit: None,
             compression: Compression::default(),
             page_size: DEFAULT_PAGE,
             expected: None,
             max_name_bytes: MAX_NAME_BYTES,
         }
     }
+}
 
-    /// The audit events to include (from `pdpo-audit`).
+impl<'a, A: AuditStore> WorkspaceExport<'a, A> {
+    /// The audit log to include: its kept partitions, its seals and its head, as stored.
     #[must_use]
-    pub fn events(mut self, events: &'a [AuditEvent]) -> Self {
-        self.events = events;
-        self
+    pub fn audit_log<L: AuditStore>(self, log: &'a L) -> WorkspaceExport<'a, L> {
+        WorkspaceExport {
+            actor: self.actor,
+            clock: self.clock,
+            signer: self.signer,
+            audit: Some(log),
+            compression: self.compression,
+            page_size: self.page_size,
+            expected: self.expected,
+            max_name_bytes: self.max_name_bytes,
+        }
     }
 
     /// How entries are compressed.
@@ -227,19 +253,21 @@ impl<'a> WorkspaceExport<'a> {
             counts.insert(format!("records.{name}"), n);
         }
 
-        zip.start("audit/events.jsonl", None)?;
-        for e in self.events {
-            serde_json::to_writer(&mut zip, e).map_err(|err| Error::write("audit/events.jsonl", err))?;
-            zip.write_all(b"\n").map_err(|err| Error::write("audit/events.jsonl", err))?;
-        }
-        zip.end()?;
-        progress(Progress {
-            entity: "audit",
-            records_done: done,
-            records_total: total,
-            attachments_done: attachments,
-            bytes_written: zip.bytes_written(),
-        });
+        let audit = match self.audit {
+            Some(log) => {
+                let mut report = |zip: &Archive<W>| {
+                    progress(Progress {
+                        entity: "audit",
+                        records_done: done,
+                        records_total: total,
+                        attachments_done: attachments,
+                        bytes_written: zip.bytes_written(),
+                    });
+                };
+                Some(write_audit(log, &mut zip, self.page_size, &mut report).await?)
+            }
+            None => None,
+        };
 
         // Attachments: a second pass over entities with attachment fields, page by page.
         for entity in schema.entities() {
@@ -299,7 +327,27 @@ impl<'a> WorkspaceExport<'a> {
         counts.insert("records".to_owned(), done);
         counts.insert("entities".to_owned(), schema.entities().len() as u64);
         counts.insert("attachments".to_owned(), attachments);
-        counts.insert("audit_events".to_owned(), self.events.len() as u64);
+        let mut notes = vec![
+            "Entities are read page by page while the export runs; records changed during the run may \
+             appear as before or after the change."
+                .to_owned(),
+        ];
+        match &audit {
+            Some(a) => {
+                counts.insert("audit_entries".to_owned(), a.entries);
+                counts.insert("audit_partitions".to_owned(), a.partitions);
+                counts.insert("audit_seals".to_owned(), a.seals);
+                notes.push(format!(
+                    "The audit log is exported as of its head at {} ({} entries ever appended); entries \
+                     appended later are not included. Months dropped under the retention period keep only \
+                     their seals.",
+                    a.head_at.to_rfc3339(),
+                    a.head_size
+                ));
+            }
+            None => notes.push("No audit log was included in this export.".to_owned()),
+        }
+        let audit_entries = audit.as_ref().map_or(0, |a| a.entries);
         let manifest = Manifest {
             format: MANIFEST_FORMAT.to_owned(),
             kind: ExportKind::Workspace,
@@ -311,11 +359,7 @@ impl<'a> WorkspaceExport<'a> {
             due_date: None,
             due_basis: None,
             counts,
-            notes: vec![
-                "Entities are read page by page while the export runs; records changed during the run may \
-                 appear as before or after the change."
-                    .to_owned(),
-            ],
+            notes,
             files: Vec::new(),
         };
         let bytes = zip.bytes_written();
@@ -324,7 +368,7 @@ impl<'a> WorkspaceExport<'a> {
             .with_count(Identifier::from_static("records"), done)
             .with_count(Identifier::from_static("entities"), schema.entities().len() as u64)
             .with_count(Identifier::from_static("attachments"), attachments)
-            .with_count(Identifier::from_static("audit_events"), self.events.len() as u64)
+            .with_count(Identifier::from_static("audit_entries"), audit_entries)
             .with_count(Identifier::from_static("bytes"), bytes);
         let link = sign_link(self.signer, id, generated_at)?;
         Ok(ExportSummary { output, manifest, event, link: Some(link) })

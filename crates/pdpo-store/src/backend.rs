@@ -48,6 +48,26 @@ impl Pool {
         }
     }
 
+    /// Closes the pool: new acquisitions fail; waits for connections in use to come back.
+    pub async fn close(&self) {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(p) => p.close().await,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(p) => p.close().await,
+        }
+    }
+
+    /// Whether [`close`](Self::close) was called on this pool or a clone of it.
+    pub fn is_closed(&self) -> bool {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(p) => p.is_closed(),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(p) => p.is_closed(),
+        }
+    }
+
     /// A pooled connection, outside any transaction.
     pub(crate) async fn acquire(&self) -> Result<Handle, sqlx::Error> {
         Ok(match self {
@@ -83,7 +103,7 @@ pub(crate) enum Handle {
 }
 
 #[cfg(feature = "sqlite")]
-fn bind_sqlite<'q>(
+pub(crate) fn bind_sqlite<'q>(
     mut q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
     binds: Vec<Bind>,
 ) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
@@ -112,7 +132,7 @@ fn bind_sqlite<'q>(
 /// different parameter types from one call to the next (a `NULL` bound as text, then an integer),
 /// and a cached statement would keep the first call's types.
 #[cfg(feature = "postgres")]
-fn bind_pg<'q>(
+pub(crate) fn bind_pg<'q>(
     q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
     binds: Vec<Bind>,
 ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
@@ -145,8 +165,7 @@ fn decode_sqlite(row: &sqlx::sqlite::SqliteRow, cols: &[&Col]) -> Result<Vec<Val
             out.push(Value::Null);
             continue;
         }
-        let kind = raw.type_info().name().to_owned();
-        let v = match kind.as_str() {
+        let v = match raw.type_info().name() {
             "INTEGER" => from_int(row.try_get_unchecked::<i64, _>(i)?, col.ty),
             "REAL" => from_float(row.try_get_unchecked::<f64, _>(i)?, col.ty),
             "BLOB" => from_bytes(row.try_get_unchecked::<Vec<u8>, _>(i)?, col.ty),
@@ -201,7 +220,7 @@ fn decode_pg(row: &sqlx::postgres::PgRow, cols: &[&Col]) -> Result<Vec<Value>, s
 
 /// The connection under a [`Handle`], whether pooled or inside a transaction: every query method
 /// matches on this, one arm per backend.
-enum Conn<'a> {
+pub(crate) enum Conn<'a> {
     #[cfg(feature = "sqlite")]
     Sqlite(&'a mut sqlx::SqliteConnection),
     #[cfg(feature = "postgres")]
@@ -209,7 +228,7 @@ enum Conn<'a> {
 }
 
 impl Handle {
-    fn conn(&mut self) -> Conn<'_> {
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
             #[cfg(feature = "sqlite")]
             Self::Sqlite(c) => Conn::Sqlite(c),
@@ -275,6 +294,19 @@ impl Handle {
             Conn::Sqlite(c) => rows(bind_sqlite(sqlx::query(text), binds).fetch_all(c).await?, width),
             #[cfg(feature = "postgres")]
             Conn::Postgres(c) => rows(bind_pg(sqlx::query(text), binds).fetch_all(c).await?, width),
+        }
+    }
+
+    /// Runs a statement without binds through the simple query protocol, outside any prepared
+    /// statement (PostgreSQL's `CREATE DATABASE` and `DROP DATABASE`).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) async fn execute_unprepared(&mut self, sql: Sql) -> Result<(), sqlx::Error> {
+        let (text, _) = sql.finish();
+        match self.conn() {
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(c) => sqlx::raw_sql(text).execute(c).await.map(drop),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(c) => sqlx::raw_sql(text).execute(c).await.map(drop),
         }
     }
 

@@ -1,5 +1,5 @@
 //! Where a change set's audit events go, inside the change set's transaction: an
-//! [`EventSink`], or pdpo's `_pdpo_events` table.
+//! [`EventSink`], a [`SqlAuditStore`], or pdpo's `_pdpo_events` table.
 //!
 //! [`SqlStore::apply`](crate::SqlStore) and the other SQL stores of this crate call
 //! [`write_events`] after their data statements, on the same [`Handle`], so the events commit or
@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use pdpo_core::{AuditEvent, EventSink, StoreError, StoreErrorKind};
 
+use crate::SqlAuditStore;
 use crate::backend::Handle;
 use crate::error::store_error;
 use crate::sql::{Bind, Dialect, Sql};
@@ -20,6 +21,9 @@ pub(crate) enum EventTarget {
     Table,
     /// A caller's sink; if it refuses the batch, the transaction rolls back.
     Sink(Arc<dyn EventSink>),
+    /// A [`SqlAuditStore`] on the same database: the events are chained into it on the same
+    /// transaction, with the head row locked.
+    Audit(SqlAuditStore),
 }
 
 impl std::fmt::Debug for EventTarget {
@@ -27,6 +31,7 @@ impl std::fmt::Debug for EventTarget {
         match self {
             Self::Table => f.write_str("Table"),
             Self::Sink(_) => f.write_str("Sink(..)"),
+            Self::Audit(log) => f.debug_tuple("Audit").field(log).finish(),
         }
     }
 }
@@ -52,6 +57,9 @@ pub(crate) async fn write_events(
                 .with_source(e)
             })
         }
+        // A change set without events leaves the log (and its head lock) alone.
+        EventTarget::Audit(_) if events.is_empty() => Ok(()),
+        EventTarget::Audit(log) => log.append_on(&mut h.conn(), events, step).await.map(drop),
         EventTarget::Table => {
             for ev in events {
                 let json = serde_json::to_string(ev).map_err(|_| {

@@ -16,13 +16,19 @@
 //!   on SQLite; PostgreSQL arrays or JSONB arrays), mixed-case tables such as `"contactNotes"`.
 //! - Opening checks the schema against the live catalog: a missing table or column is refused
 //!   with an [`Error`] naming the entity, table and column.
+//! - [`SqlAuditStore`] keeps pdpo-audit's tamper-evident log in the same database (a table per
+//!   month on SQLite, monthly partitions on PostgreSQL, seals, one locked head row);
+//!   [`SqlStore::with_audit`] chains each change set's events into it inside the change set's
+//!   transaction, and [`SqlAuditStore::append_in`] does so inside a CRM's own sqlx transaction.
 //! - [`SqlKeyStore`] implements pdpo-crypto's [`KeyStore`](pdpo_crypto::KeyStore): wrapped data
 //!   keys, nonce counters, tombstones and blind-index rows in pdpo's own tables; shredding on
 //!   SQLite checkpoints the WAL so the destroyed keys leave the files.
 //! - [`SqlRequestStore`] implements pdpo-requests' [`RequestStore`](pdpo_requests::RequestStore):
 //!   the request ledger and the s.27 log book, each write one transaction with its audit events.
-//! - [`migrate`] keeps pdpo's own tables (blob outbox, events, keys, requests; later audit) in
+//! - [`migrate`] keeps pdpo's own tables (blob outbox, events, audit log, keys, requests) in
 //!   `_pdpo_migrations`, apart from the CRM's migration history.
+//! - [`tenancy`]: a database per workspace ([`Tenancy`]: create, open, list, close, restore
+//!   within a grace period, purge after it), next to the shared-table `tenant_column` way.
 //! - [`draft_schema`] writes a first `pdpo.toml` from a live database (tables, keys, foreign keys
 //!   as links, column types, PII categories suggested from column names).
 //!
@@ -72,6 +78,7 @@
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("pdpo-store needs a backend: enable the `sqlite` or `postgres` feature");
 
+mod audit;
 mod backend;
 mod column;
 mod draft;
@@ -83,7 +90,9 @@ mod migrate;
 mod requests;
 mod sql;
 mod store;
+pub mod tenancy;
 
+pub use audit::{AuditConnection, SqlAuditStore};
 pub use backend::Pool;
 pub use draft::{draft_schema, suggest_category};
 pub use error::{Error, Result};
@@ -91,6 +100,7 @@ pub use keys::SqlKeyStore;
 pub use migrate::{MIGRATIONS, Migration, migrate};
 pub use requests::SqlRequestStore;
 pub use store::SqlStore;
+pub use tenancy::{Tenancy, TenancyError, WorkspaceChange, WorkspaceInfo, WorkspaceOp, WorkspaceState};
 
 pub use sqlx;
 
@@ -102,10 +112,17 @@ pub fn sqlite_options(url: &str) -> Result<sqlx::sqlite::SqliteConnectOptions> {
     use std::str::FromStr;
     let opts =
         sqlx::sqlite::SqliteConnectOptions::from_str(url).map_err(Error::db("parsing the SQLite URL"))?;
-    Ok(opts
-        .foreign_keys(true)
+    Ok(configure_sqlite(opts))
+}
+
+/// The settings of [`sqlite_options`], applied to `opts`.
+#[cfg(feature = "sqlite")]
+pub(crate) fn configure_sqlite(
+    opts: sqlx::sqlite::SqliteConnectOptions,
+) -> sqlx::sqlite::SqliteConnectOptions {
+    opts.foreign_keys(true)
         .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
         .pragma("secure_delete", "ON")
         .busy_timeout(std::time::Duration::from_secs(5))
-        .create_if_missing(true))
+        .create_if_missing(true)
 }

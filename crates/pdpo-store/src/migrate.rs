@@ -39,6 +39,12 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0001_outbox_events.sql"),
     },
     Migration {
+        version: 2,
+        name: "audit_log",
+        sqlite: include_str!("../migrations/sqlite/0002_audit.sql"),
+        postgres: include_str!("../migrations/postgres/0002_audit.sql"),
+    },
+    Migration {
         version: 3,
         name: "keys",
         sqlite: include_str!("../migrations/sqlite/0003_keys.sql"),

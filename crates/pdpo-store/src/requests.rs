@@ -119,6 +119,14 @@ impl SqlRequestStore {
         self
     }
 
+    /// This store, chaining each write's audit events into `audit` inside the write's
+    /// transaction (the audit head row locked), so the ledger and its events commit together.
+    #[must_use]
+    pub fn with_audit(mut self, audit: crate::SqlAuditStore) -> Self {
+        self.events = EventTarget::Audit(audit);
+        self
+    }
+
     /// The pool.
     pub fn pool(&self) -> &Pool {
         &self.pool

@@ -17,6 +17,17 @@ pub(crate) enum Dialect {
     Postgres,
 }
 
+impl Dialect {
+    /// The most placeholders one statement may hold: SQLite's `SQLITE_MAX_VARIABLE_NUMBER` (32 766
+    /// in the bundled library), PostgreSQL's protocol limit (65 535).
+    pub(crate) fn max_binds(self) -> usize {
+        match self {
+            Self::Sqlite => 32_766,
+            Self::Postgres => 65_535,
+        }
+    }
+}
+
 /// The longest identifier accepted (PostgreSQL truncates at 63 bytes).
 pub(crate) const MAX_IDENT: usize = 63;
 
@@ -93,6 +104,12 @@ impl Sql {
         self.text.push_str(alias);
         self.text.push('.');
         self.text.push_str(q.as_str());
+        self
+    }
+
+    /// Appends an integer literal, for DDL, which cannot take placeholders (partition bounds).
+    pub(crate) fn int(&mut self, v: i64) -> &mut Self {
+        self.text.push_str(&v.to_string());
         self
     }
 

@@ -9,6 +9,7 @@ use pdpo_core::{
     StoreErrorKind, Value,
 };
 
+use crate::SqlAuditStore;
 use crate::backend::{Handle, Pool};
 use crate::column::{Col, to_bind};
 use crate::error::{Error, Result, store_error};
@@ -16,6 +17,8 @@ use crate::events::{EventTarget, write_events};
 use crate::introspect::{live_columns, live_foreign_keys};
 use crate::migrate::migrate;
 use crate::sql::{Bind, Dialect, MAX_BINDS, Quoted, Sql, invalid, quote};
+
+mod insert;
 
 /// A table of the schema, with its live columns.
 #[derive(Debug)]
@@ -268,6 +271,37 @@ impl SqlStore {
         self
     }
 
+    /// This handle, chaining each change set's audit events into `audit` inside the change set's
+    /// own transaction: the head row is locked, the events appended, and the data changes and
+    /// the events commit together or not at all (a failure anywhere rolls back both). `audit`
+    /// must be open on the same database as this store (its pool is used only for reads).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use pdpo_audit::AuditStore;
+    /// use pdpo_core::{Actor, AuditAction, AuditEvent, ChangeSet, DataStore, Identifier, Key, Record, Schema, SystemClock};
+    /// use pdpo_store::{SqlAuditStore, SqlStore, sqlite_options, sqlx};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let pool = sqlx::SqlitePool::connect_with(sqlite_options("sqlite::memory:")?).await?;
+    /// sqlx::raw_sql("CREATE TABLE contacts (id INTEGER PRIMARY KEY, email TEXT)").execute(&pool).await?;
+    /// let schema = Schema::from_toml_str("subject = \"contacts\"\n[entities.contacts]\nkey = \"id\"\n", None)?;
+    /// let log = SqlAuditStore::open(pool.clone(), Identifier::new("acme-crm")?, Arc::new(SystemClock)).await?;
+    /// let store = SqlStore::open(pool, schema).await?.with_audit(log.clone());
+    /// let mut cs = ChangeSet::new();
+    /// cs.insert(Record::new(Identifier::new("contacts")?, Key::from(1)).with("email", "chan@example.hk"));
+    /// cs.event(AuditEvent::new(AuditAction::Create, Actor::user("staff-17")?, chrono::Utc::now()));
+    /// store.apply(cs).await?;
+    /// assert_eq!(log.head().await?.size, 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn with_audit(mut self, audit: SqlAuditStore) -> Self {
+        self.events = EventTarget::Audit(audit);
+        self
+    }
+
     /// The pool.
     pub fn pool(&self) -> &Pool {
         &self.inner.pool
@@ -276,6 +310,10 @@ impl SqlStore {
     /// Testing aid: the next change set fails just before its statement number `at` (0-based,
     /// counting data statements, then event and outbox inserts), after the earlier statements
     /// ran, as if the backend failed there. Cleared after one use.
+    ///
+    /// Consecutive inserts are written as multi-row statements, so a run of inserts counts one
+    /// statement per entity and column list (at most 1,000 rows each), not one
+    /// per record; each update and delete counts one.
     pub fn inject_failure_at(&self, at: usize) {
         *self.inner.fail_at.lock().unwrap_or_else(PoisonError::into_inner) = Some(at);
     }
@@ -619,72 +657,18 @@ impl SqlStore {
             self.check_cascades(h, &deletes).await?;
         }
         let mut n = 0;
-        for change in cs.changes {
+        let mut pending = Vec::new();
+        let mut changes = cs.changes.into_iter().peekable();
+        while let Some(change) = changes.next() {
             let target = change.target();
             let table = self.table(&target.entity)?;
             match change {
-                Change::Insert(mut r) => {
-                    let entity = self
-                        .inner
-                        .schema
-                        .entity(&target.entity)
-                        .ok_or_else(|| invalid(format!("unknown entity `{}`", target.entity)))?;
-                    if r.key.len() != entity.key.len() {
-                        return Err(invalid(format!(
-                            "{target}: key has {} column(s), `{}` has {}",
-                            r.key.len(),
-                            entity.name,
-                            entity.key.len()
-                        )));
+                Change::Insert(r) => {
+                    pending.push(self.prepare_insert(table, target, r, tenant)?);
+                    if !matches!(changes.peek(), Some(Change::Insert(_))) {
+                        applied.inserted +=
+                            self.insert_run(h, std::mem::take(&mut pending), fail_at, &mut n).await?;
                     }
-                    for (col, part) in entity.key.iter().zip(r.key.parts()) {
-                        match r.values.get(col.as_str()) {
-                            None => {
-                                r.values.insert(col.to_string(), part.to_value());
-                            }
-                            Some(v) if KeyValue::from_value(v).as_ref() == Some(part) => {}
-                            Some(_) => {
-                                return Err(invalid(format!(
-                                    "{target}: key column `{col}` differs from the key"
-                                )));
-                            }
-                        }
-                    }
-                    if let (Some(t), Some(c)) = (tenant, self.inner.schema.tenant_column()) {
-                        match r.values.get(c.as_str()) {
-                            None => {
-                                r.values.insert(c.to_string(), Value::Text(t.to_owned()));
-                            }
-                            Some(v) if v.as_text() == Some(t) => {}
-                            Some(_) => {
-                                return Err(invalid(format!(
-                                    "{target}: tenant column `{c}` names another tenant"
-                                )));
-                            }
-                        }
-                    }
-                    let mut sql = Sql::new(dialect);
-                    sql.push("INSERT INTO ").ident(&table.quoted).push(" (");
-                    let cols = r.values.keys().map(|c| table.col(c)).collect::<Result<Vec<_>, _>>()?;
-                    for (i, c) in cols.iter().enumerate() {
-                        if i > 0 {
-                            sql.push(", ");
-                        }
-                        sql.ident(&c.quoted);
-                    }
-                    sql.push(") VALUES (");
-                    for (i, (c, v)) in cols.iter().zip(r.values.values()).enumerate() {
-                        if i > 0 {
-                            sql.push(", ");
-                        }
-                        self.bind(&mut sql, table, c, v)?;
-                    }
-                    sql.push(")");
-                    self.step(fail_at, &mut n)?;
-                    h.execute(sql)
-                        .await
-                        .map_err(|e| store_error(&e, &format!("inserting {target}"), false))?;
-                    applied.inserted += 1;
                 }
                 Change::Update { target, set } => {
                     let mut sql = Sql::new(dialect);

@@ -116,7 +116,7 @@ fn round_trip_matches_the_store_and_manifest_verifies() {
 }
 
 /// Two contacts who wrote to each other, share a conversation and a deal.
-fn shared_fixture() -> (MemoryStore, MemoryBlobStore) {
+pub(crate) fn shared_fixture() -> (MemoryStore, MemoryBlobStore) {
     let store = MemoryStore::new(pdpo_testkit::schema());
     let mut cs = ChangeSet::new();
     let contact = |n: i64, name: &str, notes: &str| {

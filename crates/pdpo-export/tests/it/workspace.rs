@@ -5,10 +5,12 @@ use std::io::Cursor;
 use std::sync::Arc;
 
 use chrono::Duration;
+use pdpo_audit::{AuditStore, MemoryAuditStore};
 use pdpo_core::{AuditAction, AuditEvent, ChangeSet, DataStore, FixedClock, Identifier, Key, Record};
 use pdpo_crypto::{SecretKey, TokenSigner};
 use pdpo_export::{Compression, TOKEN_PURPOSE, WorkspaceExport, entity_csv, verify_archive};
 use pdpo_testkit::{Generator, load_memory};
+use serde_json::Value as J;
 
 use crate::fixture::{clock, staff, unzip};
 
@@ -19,13 +21,15 @@ fn every_record_and_attachment_round_trips_with_progress_link_and_event() {
     let signer = TokenSigner::new(&SecretKey::from_bytes([9; 32]), clock.clone());
     let staff = staff();
     let now = pdpo_core::Clock::now(&*clock);
+    let log = MemoryAuditStore::with_clock(Identifier::from_static("acme"), clock.clone());
     let events: Vec<AuditEvent> = (0..5)
         .map(|i| AuditEvent::new(AuditAction::View, staff.clone(), now).with_subject(Key::from(i)))
         .collect();
+    pollster::block_on(log.append(&events)).unwrap();
     let mut calls = Vec::new();
     let done = pollster::block_on(
         WorkspaceExport::new(&staff, &*clock, &signer)
-            .events(&events)
+            .audit_log(&log)
             .page_size(97)
             .compression(Compression::Deflate)
             .write(&loaded.store, &loaded.blobs, Vec::new(), |p| {
@@ -66,9 +70,14 @@ fn every_record_and_attachment_round_trips_with_progress_link_and_event() {
             assert_eq!(line["values"], serde_json::Value::Object(want));
         }
     }
-    let audit = std::str::from_utf8(&files["audit/events.jsonl"]).unwrap();
-    let back: Vec<AuditEvent> = audit.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let month = pdpo_audit::Month::of(now);
+    let audit = std::str::from_utf8(&files[&format!("audit/partitions/{month}.jsonl")]).unwrap();
+    let back: Vec<AuditEvent> = audit
+        .lines()
+        .map(|l| serde_json::from_value(serde_json::from_str::<J>(l).unwrap()["event"].clone()).unwrap())
+        .collect();
     assert_eq!(back, events);
+    assert_eq!(manifest.counts["audit_entries"], 5);
     let blob_files = files.keys().filter(|k| k.starts_with("attachments/")).count();
     assert_eq!(blob_files as u64, loaded.stats.blobs);
 

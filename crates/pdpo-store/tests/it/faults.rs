@@ -1,22 +1,30 @@
 //! Fault injection: a change set failing at each of its statements leaves the database logically
-//! identical, pdpo's own tables (events, outbox) included.
+//! identical, pdpo's own tables (events, outbox) included, and with an audit log the log's head
+//! and rows unchanged. Consecutive inserts are multi-row statements, so a run of inserts counts one
+//! statement per entity and column list (per 1,000 rows).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use chrono::DateTime;
+
+use pdpo_audit::{AuditStore, MemoryAuditStore, Scope, verify};
 use pdpo_core::conformance::{Harness, fixture_schema, records};
 use pdpo_core::{
-    Actor, AuditAction, AuditEvent, ChangeSet, DataStore, Identifier, Key, KeyValue, Record, RecordRef,
-    StoreErrorKind, Value,
+    Actor, AuditAction, AuditEvent, ChangeSet, DataStore, FixedClock, Identifier, Key, KeyValue, Record,
+    RecordRef, StoreErrorKind, Value,
 };
-use pdpo_store::SqlStore;
+use pdpo_store::{SqlAuditStore, SqlStore};
 
+use crate::audit::{ORIGIN, snapshot};
 use crate::common::{PgSchemas, SqliteHarness, dump, pg_admin};
 
 fn id(s: &'static str) -> Identifier {
     Identifier::from_static(s)
 }
 
-/// Six data statements, two events, two blob deletions: ten statements.
+/// Six data statements (the two consecutive inserts are of different entities: one statement
+/// each), two events, two blob deletions: ten statements.
 fn change_set() -> ChangeSet {
     let ck = |a, b| Key::composite([KeyValue::Int(a), KeyValue::Int(b)]);
     let mut set = BTreeMap::new();
@@ -61,6 +69,95 @@ async fn failing_at_each_statement_changes_nothing(s: SqlStore) {
     assert_eq!(after.iter().filter(|l| l.starts_with("outbox ")).count(), 2);
 }
 
+/// 1,500 orders, each followed by its line: written as orders (1,000 + 500 rows) then order lines
+/// (1,000 + 500), parents first: four statements.
+fn bulk_inserts() -> ChangeSet {
+    let mut cs = ChangeSet::new();
+    for i in 0..1_500 {
+        cs.insert(Record::new(id("orders"), Key::from(5_000 + i)).with("person_id", 1 + i % 4));
+        cs.insert(
+            Record::new(id("order_lines"), Key::composite([KeyValue::Int(5_000 + i), KeyValue::Int(1)]))
+                .with("description", "Pineapple buns"),
+        );
+    }
+    cs
+}
+
+async fn bulk_inserts_fail_at_each_statement(s: SqlStore) {
+    let mut load = ChangeSet::new();
+    for r in records() {
+        load.insert(r);
+    }
+    s.apply(load).await.unwrap();
+    let before = dump(&s).await;
+    for at in 0..4 {
+        s.inject_failure_at(at);
+        let err = s.apply(bulk_inserts()).await.expect_err("the injected failure must fail the change set");
+        assert_eq!(err.kind(), StoreErrorKind::Backend, "statement {at}: {err}");
+        assert!(err.to_string().contains(&format!("statement {at}")), "{err}");
+        assert_eq!(dump(&s).await, before, "a failure at statement {at} left changes behind");
+    }
+    // A fifth statement does not exist: the failure never fires and the set applies.
+    s.inject_failure_at(4);
+    let applied = s.apply(bulk_inserts()).await.unwrap();
+    assert_eq!(applied.inserted, 3_000);
+    let lines = s.scan_page("order_lines", None, 10_000).await.unwrap().records;
+    assert_eq!(lines.len(), 1_500 + 4);
+}
+
+/// A constraint failing inside a multi-row statement names the record at fault, and nothing of
+/// the change set stays.
+async fn bulk_insert_errors_name_the_record(s: SqlStore) {
+    let mut load = ChangeSet::new();
+    for r in records() {
+        load.insert(r);
+    }
+    s.apply(load).await.unwrap();
+    let before = dump(&s).await;
+    let order = |k: i64, person: i64| Record::new(id("orders"), Key::from(k)).with("person_id", person);
+    let mut cs = ChangeSet::new();
+    cs.insert(order(30, 1)).insert(order(11, 2)).insert(order(31, 3));
+    let err = s.apply(cs).await.expect_err("orders[11] exists");
+    assert_eq!(err.kind(), StoreErrorKind::Conflict, "{err}");
+    assert!(err.to_string().contains("orders[11]"), "{err}");
+    let mut cs = ChangeSet::new();
+    cs.insert(order(30, 1)).insert(order(31, 2)).insert(order(32, 999)).insert(order(33, 3));
+    let err = s.apply(cs).await.expect_err("person 999 does not exist");
+    assert_eq!(err.kind(), StoreErrorKind::MissingReference, "{err}");
+    assert!(err.to_string().contains("orders[32]"), "{err}");
+    let mut cs = ChangeSet::new();
+    cs.insert(order(40, 1)).insert(order(41, 1)).insert(order(40, 2));
+    let err = s.apply(cs).await.expect_err("orders[40] twice");
+    assert_eq!(err.kind(), StoreErrorKind::Conflict, "{err}");
+    assert!(err.to_string().contains("orders[40]"), "{err}");
+    assert_eq!(dump(&s).await, before);
+    // A child listed before its parent in one run is written after it.
+    let mut cs = ChangeSet::new();
+    cs.insert(
+        Record::new(id("order_lines"), Key::composite([KeyValue::Int(50), KeyValue::Int(1)]))
+            .with("description", "Milk tea"),
+    )
+    .insert(order(50, 4));
+    assert_eq!(s.apply(cs).await.unwrap().inserted, 2);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn sqlite_bulk_inserts() {
+    let h = SqliteHarness::new();
+    bulk_inserts_fail_at_each_statement(h.open(&fixture_schema(false), None).await).await;
+    let h = SqliteHarness::new();
+    bulk_insert_errors_name_the_record(h.open(&fixture_schema(false), None).await).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn postgres_bulk_inserts() {
+    let Some(admin) = pg_admin().await else { return };
+    let schemas = PgSchemas::new(admin);
+    bulk_inserts_fail_at_each_statement(schemas.harness().open(&fixture_schema(false), None).await).await;
+    bulk_insert_errors_name_the_record(schemas.harness().open(&fixture_schema(false), None).await).await;
+    schemas.drop_all().await;
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn sqlite_fault_injection() {
     let h = SqliteHarness::new();
@@ -74,4 +171,78 @@ async fn postgres_fault_injection() {
     let h = schemas.harness();
     failing_at_each_statement_changes_nothing(h.open(&fixture_schema(false), None).await).await;
     schemas.drop_all().await;
+}
+
+/// With an audit log: six data statements, then the log's four (lock the head, create the
+/// month's partition, insert the rows, write the head), then two outbox inserts.
+async fn audited_failures_change_neither_data_nor_log(s: SqlStore) {
+    let clock = Arc::new(FixedClock::new(DateTime::from_timestamp(1_750_000_000, 0).unwrap()));
+    let log = SqlAuditStore::open(s.pool().clone(), ORIGIN, clock.clone()).await.unwrap();
+    let s = s.with_audit(log.clone());
+    let mut load = ChangeSet::new();
+    for r in records() {
+        load.insert(r);
+    }
+    s.apply(load).await.unwrap();
+    let before = dump(&s).await;
+    let log_before = snapshot(&log).await;
+    assert_eq!(log_before.head.size, 0);
+    // One change set, applied again and again: its events keep their ids.
+    let cs = change_set();
+    let statements = 12;
+    for at in 0..statements {
+        s.inject_failure_at(at);
+        let err = s.apply(cs.clone()).await.expect_err("the injected failure must fail the change set");
+        assert_eq!(err.kind(), StoreErrorKind::Backend, "statement {at}: {err}");
+        assert_eq!(dump(&s).await, before, "a failure at statement {at} left data changes behind");
+        assert_eq!(snapshot(&log).await, log_before, "a failure at statement {at} changed the audit log");
+    }
+    // Past the last statement: nothing fails, so the count above is exact.
+    s.inject_failure_at(statements);
+    let applied = s.apply(cs.clone()).await.unwrap();
+    assert_eq!(applied.events, 2);
+    let after = dump(&s).await;
+    assert_ne!(after, before);
+    assert_eq!(after.iter().filter(|l| l.starts_with("event ")).count(), 0, "events go to the audit log");
+    // The log holds exactly what the reference log holds for the same events.
+    let reference = MemoryAuditStore::with_clock(ORIGIN, clock);
+    reference.append(&cs.events).await.unwrap();
+    assert_eq!(snapshot(&log).await, reference.snapshot());
+    assert!(verify(&log, Scope::All).await.unwrap().is_clean());
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn sqlite_audited_fault_injection() {
+    let h = SqliteHarness::new();
+    audited_failures_change_neither_data_nor_log(h.open(&fixture_schema(false), None).await).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn postgres_audited_fault_injection() {
+    let Some(admin) = pg_admin().await else { return };
+    let schemas = PgSchemas::new(admin);
+    let h = schemas.harness();
+    audited_failures_change_neither_data_nor_log(h.open(&fixture_schema(false), None).await).await;
+    schemas.drop_all().await;
+}
+
+/// A log that cannot take the events (here: opened on another database, so this one has no
+/// head row) fails the change set, and its data changes roll back.
+#[tokio::test(flavor = "current_thread")]
+async fn a_refused_audit_append_rolls_back_the_data() {
+    let (a, b) = (SqliteHarness::new(), SqliteHarness::new());
+    let clock = Arc::new(FixedClock::new(DateTime::from_timestamp(1_750_000_000, 0).unwrap()));
+    let log = SqlAuditStore::open(a.pool().await, ORIGIN, clock).await.unwrap();
+    let s = b.open(&fixture_schema(false), None).await;
+    let mut load = ChangeSet::new();
+    for r in records() {
+        load.insert(r);
+    }
+    s.apply(load).await.unwrap();
+    let before = dump(&s).await;
+    let s = s.with_audit(log.clone());
+    let err = s.apply(change_set()).await.unwrap_err();
+    assert_eq!(err.kind(), StoreErrorKind::Audit, "{err}");
+    assert_eq!(dump(&s).await, before);
+    assert_eq!(log.head().await.unwrap().size, 0);
 }

@@ -1,7 +1,8 @@
 //! Integration tests of pdpo-store: the DataStore conformance suite on SQLite and PostgreSQL,
-//! schema checks at open, migrations, fault injection.
+//! schema checks at open, migrations, fault injection, database-per-workspace tenancy.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit;
 mod common;
 mod conformance;
 mod faults;
@@ -10,4 +11,5 @@ mod open;
 mod requests;
 mod resolve;
 mod shred_disk;
+mod tenancy;
 mod testkit;

@@ -1,0 +1,254 @@
+//! The insert path of [`SqlStore::apply`]: consecutive inserts become multi-row
+//! `INSERT ... VALUES (...), (...)` statements.
+//!
+//! A run of consecutive [`Change::Insert`](pdpo_core::Change::Insert)s is validated row by row
+//! first (key columns, tenant stamp, column names and value types), then written entity by entity:
+//! parents before children along the schema's and the database's foreign keys, so a child row never
+//! precedes the row it refers to (when the entities of the run refer to each other in a cycle, the
+//! run keeps its order and only neighbouring rows of one entity share a statement). Rows of one
+//! entity keep their order. A statement holds rows with the same column list, up to the backend's
+//! bind limit ([`Dialect::max_binds`]) and [`MAX_ROWS`].
+//!
+//! When a multi-row statement hits a constraint (duplicate key, missing reference, NOT NULL,
+//! CHECK), its rows are replayed one per statement to name the record at fault; on PostgreSQL the
+//! statement runs under a savepoint so the transaction stays usable for that replay. The change set
+//! fails either way and its transaction rolls back.
+
+use std::collections::HashMap;
+
+use pdpo_core::{Identifier, KeyValue, Record, RecordRef, ReferenceBy, StoreError, Value};
+
+use super::{SqlStore, Table};
+use crate::backend::Handle;
+use crate::column::to_bind;
+use crate::error::store_error;
+use crate::sql::{Bind, Dialect, Sql, invalid};
+
+/// The most rows one `INSERT` holds, whatever the bind limit allows: larger statements gain
+/// nothing measurable and cost parse time and memory.
+pub(super) const MAX_ROWS: usize = 1_000;
+
+/// One validated row, ready to bind.
+#[derive(Debug)]
+pub(super) struct Row {
+    target: RecordRef,
+    /// Indexes into the table's columns, in the row's (sorted) column order.
+    cols: Vec<usize>,
+    binds: Vec<Bind>,
+}
+
+/// Whether the driver error is a constraint violation that leaves the transaction usable (on
+/// SQLite; on PostgreSQL, after `ROLLBACK TO SAVEPOINT`).
+fn is_constraint(e: &sqlx::Error) -> bool {
+    use sqlx::error::ErrorKind::{CheckViolation, ForeignKeyViolation, NotNullViolation, UniqueViolation};
+    matches!(e, sqlx::Error::Database(db)
+        if matches!(db.kind(), UniqueViolation | ForeignKeyViolation | NotNullViolation | CheckViolation))
+}
+
+impl SqlStore {
+    /// Checks an inserted record against its table and turns it into a [`Row`]: key columns
+    /// filled from the key (or checked against it), the tenant column stamped (or checked),
+    /// every value converted for its column.
+    pub(super) fn prepare_insert(
+        &self,
+        table: &Table,
+        target: RecordRef,
+        mut r: Record,
+        tenant: Option<&str>,
+    ) -> Result<Row, StoreError> {
+        let entity = self
+            .inner
+            .schema
+            .entity(&target.entity)
+            .ok_or_else(|| invalid(format!("unknown entity `{}`", target.entity)))?;
+        if r.key.len() != entity.key.len() {
+            return Err(invalid(format!(
+                "{target}: key has {} column(s), `{}` has {}",
+                r.key.len(),
+                entity.name,
+                entity.key.len()
+            )));
+        }
+        for (col, part) in entity.key.iter().zip(r.key.parts()) {
+            match r.values.get(col.as_str()) {
+                None => {
+                    r.values.insert(col.to_string(), part.to_value());
+                }
+                Some(v) if KeyValue::from_value(v).as_ref() == Some(part) => {}
+                Some(_) => {
+                    return Err(invalid(format!("{target}: key column `{col}` differs from the key")));
+                }
+            }
+        }
+        if let (Some(t), Some(c)) = (tenant, self.inner.schema.tenant_column()) {
+            match r.values.get(c.as_str()) {
+                None => {
+                    r.values.insert(c.to_string(), Value::Text(t.to_owned()));
+                }
+                Some(v) if v.as_text() == Some(t) => {}
+                Some(_) => {
+                    return Err(invalid(format!("{target}: tenant column `{c}` names another tenant")));
+                }
+            }
+        }
+        let mut cols = Vec::with_capacity(r.values.len());
+        let mut binds = Vec::with_capacity(r.values.len());
+        for (name, v) in &r.values {
+            let i = *table.index.get(name.as_str()).ok_or_else(|| {
+                invalid(format!("entity `{}`: table `{}` has no column `{name}`", table.entity, table.name))
+            })?;
+            let col = &table.cols[i];
+            let b = to_bind(v, col, self.inner.dialect)
+                .map_err(|why| invalid(format!("entity `{}`: column `{}`: {why}", table.entity, col.name)))?;
+            cols.push(i);
+            binds.push(b);
+        }
+        Ok(Row { target, cols, binds })
+    }
+
+    /// The order to write a run of rows in: entity by entity, referenced entities first, rows
+    /// of one entity in their given order. `None` when the run's entities refer to each other in
+    /// a cycle (then the run is written as given).
+    fn insert_order(&self, rows: &[Row]) -> Option<Vec<usize>> {
+        let mut entities: Vec<&Identifier> = Vec::new();
+        for r in rows {
+            if !entities.contains(&&r.target.entity) {
+                entities.push(&r.target.entity);
+            }
+        }
+        if entities.len() < 2 {
+            return Some((0..rows.len()).collect());
+        }
+        let pos = |e: &Identifier| entities.iter().position(|x| *x == e);
+        // parents[i]: the entities of the run that entity i refers to through columns.
+        let mut parents: Vec<Vec<usize>> = vec![Vec::new(); entities.len()];
+        for r in &self.inner.references {
+            if r.from == r.to || !matches!(r.by, ReferenceBy::Columns(_)) {
+                continue;
+            }
+            if let (Some(from), Some(to)) = (pos(&r.from), pos(&r.to)) {
+                parents[from].push(to);
+            }
+        }
+        // Kahn's algorithm, picking the earliest-seen ready entity each time.
+        let mut rank = vec![usize::MAX; entities.len()];
+        for next in 0..entities.len() {
+            let ready = (0..entities.len())
+                .find(|&i| rank[i] == usize::MAX && parents[i].iter().all(|&p| rank[p] != usize::MAX))?;
+            rank[ready] = next;
+        }
+        let rank_of: HashMap<&Identifier, usize> = entities.iter().copied().zip(rank).collect();
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        order.sort_by_key(|&i| rank_of[&rows[i].target.entity]);
+        Some(order)
+    }
+
+    /// Writes a run of consecutive inserts; returns how many rows were inserted. Each statement
+    /// counts once for [`inject_failure_at`](SqlStore::inject_failure_at).
+    pub(super) async fn insert_run(
+        &self,
+        h: &mut Handle,
+        rows: Vec<Row>,
+        fail_at: Option<usize>,
+        n: &mut usize,
+    ) -> Result<u64, StoreError> {
+        let order = self.insert_order(&rows).unwrap_or_else(|| (0..rows.len()).collect());
+        let max_binds = self.inner.dialect.max_binds();
+        let mut batch: Vec<&Row> = Vec::new();
+        for i in order {
+            let row = &rows[i];
+            let fits = batch.first().is_some_and(|first| {
+                first.target.entity == row.target.entity
+                    && first.cols == row.cols
+                    && batch.len() < MAX_ROWS
+                    && (batch.len() + 1) * row.cols.len() <= max_binds
+            });
+            if !fits && !batch.is_empty() {
+                self.step(fail_at, n)?;
+                self.insert_batch(h, &batch).await?;
+                batch.clear();
+            }
+            batch.push(row);
+        }
+        if !batch.is_empty() {
+            self.step(fail_at, n)?;
+            self.insert_batch(h, &batch).await?;
+        }
+        Ok(rows.len() as u64)
+    }
+
+    /// `INSERT INTO table (cols) VALUES (...), (...)` for rows of one entity with one column list.
+    fn insert_sql(&self, table: &Table, rows: &[&Row]) -> Sql {
+        let mut sql = Sql::new(self.inner.dialect);
+        sql.push("INSERT INTO ").ident(&table.quoted).push(" (");
+        let cols = rows.first().map_or(&[][..], |r| &r.cols[..]);
+        for (i, &c) in cols.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.ident(&table.cols[c].quoted);
+        }
+        sql.push(") VALUES ");
+        for (j, row) in rows.iter().enumerate() {
+            sql.push(if j > 0 { ", (" } else { "(" });
+            for (i, (&c, b)) in row.cols.iter().zip(&row.binds).enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(b.clone(), table.cols[c].pg.cast());
+            }
+            sql.push(")");
+        }
+        sql
+    }
+
+    /// Runs one (multi-row) insert; on a constraint violation, names the record at fault.
+    async fn insert_batch(&self, h: &mut Handle, rows: &[&Row]) -> Result<(), StoreError> {
+        let Some(first) = rows.first() else { return Ok(()) };
+        let table = self.table(&first.target.entity)?;
+        let guarded = rows.len() > 1 && self.inner.dialect == Dialect::Postgres;
+        let savepoint = |text: &'static str| {
+            let mut sql = Sql::new(self.inner.dialect);
+            sql.push(text);
+            sql
+        };
+        let what = || {
+            if rows.len() == 1 {
+                format!("inserting {}", first.target)
+            } else {
+                format!("inserting {} `{}` records (the first {})", rows.len(), table.entity, first.target)
+            }
+        };
+        if guarded {
+            h.execute(savepoint("SAVEPOINT pdpo_insert"))
+                .await
+                .map_err(|e| store_error(&e, &what(), false))?;
+        }
+        let err = match h.execute(self.insert_sql(table, rows)).await {
+            Ok(_) if guarded => {
+                return h
+                    .execute(savepoint("RELEASE SAVEPOINT pdpo_insert"))
+                    .await
+                    .map(drop)
+                    .map_err(|e| store_error(&e, &what(), false));
+            }
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        if rows.len() > 1 && is_constraint(&err) {
+            let replay = if guarded {
+                h.execute(savepoint("ROLLBACK TO SAVEPOINT pdpo_insert")).await.is_ok()
+            } else {
+                true
+            };
+            if replay {
+                for row in rows {
+                    if let Err(e) = h.execute(self.insert_sql(table, &[row])).await {
+                        return Err(store_error(&e, &format!("inserting {}", row.target), false));
+                    }
+                }
+            }
+        }
+        Err(store_error(&err, &what(), false))
+    }
+}
