@@ -32,8 +32,8 @@
 //!
 //! Each [`write`](RequestStore::write) is one transaction: the requests (inserted or replaced), the
 //! new log-book entries (an id already present is a `Conflict`), and the audit events, which go to
-//! the `_pdpo_events` table or to the sink given with [`SqlRequestStore::with_sink`]. If any part
-//! fails, nothing is written.
+//! the `_pdpo_events` table, into the [`SqlAuditStore`](crate::SqlAuditStore) given with [`SqlRequestStore::with_audit`],
+//! or to the sink given with [`SqlRequestStore::with_sink`]. If any part fails, nothing is written.
 
 use std::fmt;
 use std::sync::Arc;
@@ -50,7 +50,7 @@ use crate::migrate::migrate;
 use crate::sql::{Bind, Dialect, Sql};
 
 /// pdpo-requests' [`RequestStore`] over SQLite or PostgreSQL (see the [module docs](self) for the
-/// tables). Events are kept in `_pdpo_events` unless a sink is given.
+/// tables). Events are kept in `_pdpo_events` unless an audit log or a sink is given.
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
