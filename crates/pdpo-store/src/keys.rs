@@ -1,69 +1,5 @@
-//! [`SqlKeyStore`]: pdpo-crypto's [`KeyStore`] in pdpo's own SQL tables (migration 3).
-//!
-//! # Tables
-//!
-//! ```sql
-//! CREATE TABLE pdpo_data_keys (            -- one row per data key, wrapped by a KEK version
-//!     key_id      BLOB / BYTEA PRIMARY KEY,  -- KeyId, 16 bytes
-//!     tenant      TEXT NOT NULL,             -- '' when the store has no tenants
-//!     owner_kind  TEXT NOT NULL,             -- subject | workspace | blind_index | token
-//!     subject     TEXT NOT NULL,             -- JSON of the subject Key for `subject`, else ''
-//!     generation  INTEGER / BIGINT NOT NULL, -- 0, 1, 2... per (tenant, owner); the highest is active
-//!     kek_version INTEGER / BIGINT NOT NULL, -- the KEK version that wrapped it
-//!     wrapped     BLOB / BYTEA NOT NULL,     -- the wrapped data key (ciphertext)
-//!     nonce_next  INTEGER / BIGINT NOT NULL DEFAULT 0, -- first nonce counter not yet reserved
-//!     created_at  TEXT (RFC 3339) / TIMESTAMPTZ NOT NULL,
-//!     UNIQUE (tenant, owner_kind, subject, generation)
-//! );
-//! CREATE INDEX pdpo_data_keys_kek ON pdpo_data_keys (kek_version, key_id);
-//!
-//! CREATE TABLE pdpo_destroyed_keys (       -- tombstones: "shredded", not "unknown"
-//!     key_id       BLOB / BYTEA PRIMARY KEY,
-//!     destroyed_at TEXT / TIMESTAMPTZ NOT NULL DEFAULT now
-//! );
-//!
-//! CREATE TABLE pdpo_blind_index (          -- equality lookups on encrypted values
-//!     tenant  TEXT NOT NULL,                 -- '' when the store has no tenants
-//!     entity  TEXT NOT NULL,                 -- the indexed record's entity
-//!     record  TEXT NOT NULL,                 -- JSON of the record Key
-//!     field   TEXT NOT NULL,
-//!     kind    TEXT NOT NULL,                 -- email | hk_phone | hkid | a custom kind
-//!     digest  BLOB / BYTEA NOT NULL,         -- BlindIndex, 16 bytes
-//!     subject TEXT NOT NULL,                 -- JSON of the subject Key
-//!     PRIMARY KEY (tenant, entity, record, field)
-//! );
-//! CREATE INDEX pdpo_blind_index_digest ON pdpo_blind_index (tenant, kind, digest);
-//! CREATE INDEX pdpo_blind_index_subject ON pdpo_blind_index (tenant, subject);
-//! ```
-//!
-//! # Operations
-//!
-//! - `insert`: one statement, refused (`Conflict`) when the id is live or tombstoned, or the
-//!   `(tenant, owner, generation)` is taken (the unique constraint).
-//! - `reserve_nonces`: one auto-committed statement,
-//!   `UPDATE pdpo_data_keys SET nonce_next = nonce_next + n WHERE key_id = id RETURNING nonce_next - n`,
-//!   so concurrent reservers (threads or processes) always get disjoint ranges and a reservation
-//!   survives a crash once it has returned.
-//! - `rewrap`: a compare-and-set, `UPDATE ... WHERE key_id = id AND kek_version = from`.
-//! - `shred`: one transaction: delete the subject's keys (returning their ids), insert their
-//!   tombstones, delete the subject's blind-index rows. On SQLite it then checkpoints the WAL
-//!   (`PRAGMA wal_checkpoint(TRUNCATE)`): with `secure_delete=ON` (see
-//!   [`sqlite_options`](crate::sqlite_options)) the deleted cells are zeroed in the database file,
-//!   and the checkpoint copies those zeroed pages in and truncates the WAL, whose older frames
-//!   still held the wrapped key. If a long-running reader keeps the checkpoint from finishing
-//!   within the busy timeout, the shred still stands and the old frames go at a later checkpoint.
-//!   On PostgreSQL, deleted tuples stay in heap pages until `VACUUM` and in WAL segments and base
-//!   backups: there the wrapped key is protected by its KEK, and destroying the old KEK version
-//!   (`KeyRing::destroy_kek_version`) is the step that makes those copies unreadable.
-//!
-//! # Differences from `MemoryKeyStore`
-//!
-//! - The empty tenant `Some("")` is refused (`Invalid`): `''` stands for "no tenant".
-//! - `find_index` returns rows ordered by entity, record and field (the memory store keeps
-//!   insertion order).
-//! - Nonce counters saturate at `i64::MAX` (the memory store at `u64::MAX`); keys are refused long
-//!   before, at 2^32.
-//! - On PostgreSQL `created_at` keeps microseconds.
+//! [`SqlKeyStore`]: pdpo-crypto's [`KeyStore`] in pdpo's own SQL tables
+//! (migration 3; the tables are documented on the type).
 
 use std::fmt;
 
@@ -77,8 +13,7 @@ use crate::migrate::migrate;
 use crate::sql::{Bind, Dialect, Sql, invalid};
 
 /// pdpo-crypto's [`KeyStore`] over SQLite or PostgreSQL: wrapped data keys, nonce counters,
-/// tombstones and blind-index rows in pdpo's own tables (see the [module docs](self) for the
-/// tables and the statements).
+/// tombstones and blind-index rows in pdpo's own tables.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -100,6 +35,71 @@ use crate::sql::{Bind, Dialect, Sql, invalid};
 /// ```
 ///
 /// Clones share the pool. `Debug` shows only the backend.
+///
+/// # Tables
+///
+/// ```sql
+/// CREATE TABLE pdpo_data_keys (            -- one row per data key, wrapped by a KEK version
+///     key_id      BLOB / BYTEA PRIMARY KEY,  -- KeyId, 16 bytes
+///     tenant      TEXT NOT NULL,             -- '' when the store has no tenants
+///     owner_kind  TEXT NOT NULL,             -- subject | workspace | blind_index | token
+///     subject     TEXT NOT NULL,             -- JSON of the subject Key for `subject`, else ''
+///     generation  INTEGER / BIGINT NOT NULL, -- 0, 1, 2... per (tenant, owner); the highest is active
+///     kek_version INTEGER / BIGINT NOT NULL, -- the KEK version that wrapped it
+///     wrapped     BLOB / BYTEA NOT NULL,     -- the wrapped data key (ciphertext)
+///     nonce_next  INTEGER / BIGINT NOT NULL DEFAULT 0, -- first nonce counter not yet reserved
+///     created_at  TEXT (RFC 3339) / TIMESTAMPTZ NOT NULL,
+///     UNIQUE (tenant, owner_kind, subject, generation)
+/// );
+/// CREATE INDEX pdpo_data_keys_kek ON pdpo_data_keys (kek_version, key_id);
+///
+/// CREATE TABLE pdpo_destroyed_keys (       -- tombstones: "shredded", not "unknown"
+///     key_id       BLOB / BYTEA PRIMARY KEY,
+///     destroyed_at TEXT / TIMESTAMPTZ NOT NULL DEFAULT now
+/// );
+///
+/// CREATE TABLE pdpo_blind_index (          -- equality lookups on encrypted values
+///     tenant  TEXT NOT NULL,                 -- '' when the store has no tenants
+///     entity  TEXT NOT NULL,                 -- the indexed record's entity
+///     record  TEXT NOT NULL,                 -- JSON of the record Key
+///     field   TEXT NOT NULL,
+///     kind    TEXT NOT NULL,                 -- email | hk_phone | hkid | a custom kind
+///     digest  BLOB / BYTEA NOT NULL,         -- BlindIndex, 16 bytes
+///     subject TEXT NOT NULL,                 -- JSON of the subject Key
+///     PRIMARY KEY (tenant, entity, record, field)
+/// );
+/// CREATE INDEX pdpo_blind_index_digest ON pdpo_blind_index (tenant, kind, digest);
+/// CREATE INDEX pdpo_blind_index_subject ON pdpo_blind_index (tenant, subject);
+/// ```
+///
+/// # Operations
+///
+/// - `insert`: one statement, refused (`Conflict`) when the id is live or tombstoned, or the
+///   `(tenant, owner, generation)` is taken (the unique constraint).
+/// - `reserve_nonces`: one auto-committed statement,
+///   `UPDATE pdpo_data_keys SET nonce_next = nonce_next + n WHERE key_id = id RETURNING nonce_next - n`,
+///   so concurrent reservers (threads or processes) always get disjoint ranges and a reservation
+///   survives a crash once it has returned.
+/// - `rewrap`: a compare-and-set, `UPDATE ... WHERE key_id = id AND kek_version = from`.
+/// - `shred`: one transaction: delete the subject's keys (returning their ids), insert their
+///   tombstones, delete the subject's blind-index rows. On SQLite it then checkpoints the WAL
+///   (`PRAGMA wal_checkpoint(TRUNCATE)`): with `secure_delete=ON` (see
+///   [`sqlite_options`](crate::sqlite_options)) the deleted cells are zeroed in the database file,
+///   and the checkpoint copies those zeroed pages in and truncates the WAL, whose older frames
+///   still held the wrapped key. If a long-running reader keeps the checkpoint from finishing
+///   within the busy timeout, the shred still stands and the old frames go at a later checkpoint.
+///   On PostgreSQL, deleted tuples stay in heap pages until `VACUUM` and in WAL segments and base
+///   backups: there the wrapped key is protected by its KEK, and destroying the old KEK version
+///   (`KeyRing::destroy_kek_version`) is the step that makes those copies unreadable.
+///
+/// # Differences from `MemoryKeyStore`
+///
+/// - The empty tenant `Some("")` is refused (`Invalid`): `''` stands for "no tenant".
+/// - `find_index` returns rows ordered by entity, record and field (the memory store keeps
+///   insertion order).
+/// - Nonce counters saturate at `i64::MAX` (the memory store at `u64::MAX`); keys are refused long
+///   before, at 2^32.
+/// - On PostgreSQL `created_at` keeps microseconds.
 #[derive(Clone)]
 pub struct SqlKeyStore {
     pool: Pool,

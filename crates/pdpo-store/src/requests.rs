@@ -1,39 +1,5 @@
-//! [`SqlRequestStore`]: pdpo-requests' [`RequestStore`] in pdpo's own SQL tables (migration 4).
-//!
-//! # Tables
-//!
-//! ```sql
-//! CREATE TABLE pdpo_requests (             -- the ledger: one row per request
-//!     id          TEXT / UUID PRIMARY KEY,
-//!     kind        TEXT NOT NULL,             -- access | correction | erasure | marketing_opt_out
-//!     state       TEXT NOT NULL,             -- received | identity_verified | ... | refused
-//!     received_on TEXT (YYYY-MM-DD) / DATE NOT NULL, -- Hong Kong date of receipt
-//!     request     TEXT / JSONB NOT NULL      -- the whole Request (history, refusal, fee) as JSON
-//! );
-//! CREATE INDEX pdpo_requests_state ON pdpo_requests (state, received_on);
-//!
-//! CREATE TABLE pdpo_log_book (             -- the s.27 log book of refusals
-//!     id            TEXT / UUID PRIMARY KEY,
-//!     request       TEXT / UUID NOT NULL,    -- the refused request
-//!     kind          TEXT NOT NULL,           -- access (s.27(2)(a)) or correction (s.27(2)(c))
-//!     entered_at    TEXT (RFC 3339, fixed width) / TIMESTAMPTZ NOT NULL,
-//!     entered_on    TEXT / DATE NOT NULL,    -- Hong Kong date the entry was made
-//!     erasable_from TEXT / DATE NOT NULL,    -- entered_on + 4 years (s.27(1)(c)(i))
-//!     entry         TEXT / JSONB NOT NULL    -- the whole LogBookEntry as JSON
-//! );
-//! CREATE INDEX pdpo_log_book_entered ON pdpo_log_book (entered_at, id);
-//! CREATE INDEX pdpo_log_book_request ON pdpo_log_book (request);
-//! ```
-//!
-//! Log-book entries are kept at least four years after they were entered (s.27(1)(c)): the
-//! [`Ledger`](pdpo_requests::Ledger) checks `erasable_from` before it calls
-//! [`erase_log_entry`](RequestStore::erase_log_entry), which deletes one row. The JSON columns are
-//! what is read back; the other columns are for queries and indexes.
-//!
-//! Each [`write`](RequestStore::write) is one transaction: the requests (inserted or replaced), the
-//! new log-book entries (an id already present is a `Conflict`), and the audit events, which go to
-//! the `_pdpo_events` table or to the sink given with [`SqlRequestStore::with_sink`]. If any part
-//! fails, nothing is written.
+//! [`SqlRequestStore`]: pdpo-requests' [`RequestStore`] in pdpo's own SQL tables
+//! (migration 4; the tables are documented on the type).
 
 use std::fmt;
 use std::sync::Arc;
@@ -49,8 +15,7 @@ use crate::events::{EventTarget, write_events};
 use crate::migrate::migrate;
 use crate::sql::{Bind, Dialect, Sql};
 
-/// pdpo-requests' [`RequestStore`] over SQLite or PostgreSQL (see the [module docs](self) for the
-/// tables). Events are kept in `_pdpo_events` unless a sink is given.
+/// pdpo-requests' [`RequestStore`] over SQLite or PostgreSQL. Events are kept in `_pdpo_events` unless an audit log or a sink is given.
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
@@ -70,6 +35,41 @@ use crate::sql::{Bind, Dialect, Sql};
 /// ```
 ///
 /// Clones share the pool. `Debug` shows only the backend and where events go.
+///
+/// # Tables
+///
+/// ```sql
+/// CREATE TABLE pdpo_requests (             -- the ledger: one row per request
+///     id          TEXT / UUID PRIMARY KEY,
+///     kind        TEXT NOT NULL,             -- access | correction | erasure | marketing_opt_out
+///     state       TEXT NOT NULL,             -- received | identity_verified | ... | refused
+///     received_on TEXT (YYYY-MM-DD) / DATE NOT NULL, -- Hong Kong date of receipt
+///     request     TEXT / JSONB NOT NULL      -- the whole Request (history, refusal, fee) as JSON
+/// );
+/// CREATE INDEX pdpo_requests_state ON pdpo_requests (state, received_on);
+///
+/// CREATE TABLE pdpo_log_book (             -- the s.27 log book of refusals
+///     id            TEXT / UUID PRIMARY KEY,
+///     request       TEXT / UUID NOT NULL,    -- the refused request
+///     kind          TEXT NOT NULL,           -- access (s.27(2)(a)) or correction (s.27(2)(c))
+///     entered_at    TEXT (RFC 3339, fixed width) / TIMESTAMPTZ NOT NULL,
+///     entered_on    TEXT / DATE NOT NULL,    -- Hong Kong date the entry was made
+///     erasable_from TEXT / DATE NOT NULL,    -- entered_on + 4 years (s.27(1)(c)(i))
+///     entry         TEXT / JSONB NOT NULL    -- the whole LogBookEntry as JSON
+/// );
+/// CREATE INDEX pdpo_log_book_entered ON pdpo_log_book (entered_at, id);
+/// CREATE INDEX pdpo_log_book_request ON pdpo_log_book (request);
+/// ```
+///
+/// Log-book entries are kept at least four years after they were entered (s.27(1)(c)): the
+/// [`Ledger`](pdpo_requests::Ledger) checks `erasable_from` before it calls
+/// [`erase_log_entry`](RequestStore::erase_log_entry), which deletes one row. The JSON columns are
+/// what is read back; the other columns are for queries and indexes.
+///
+/// Each [`write`](RequestStore::write) is one transaction: the requests (inserted or replaced), the
+/// new log-book entries (an id already present is a `Conflict`), and the audit events, which go to
+/// the `_pdpo_events` table, into the [`SqlAuditStore`](crate::SqlAuditStore) given with [`SqlRequestStore::with_audit`],
+/// or to the sink given with [`SqlRequestStore::with_sink`]. If any part fails, nothing is written.
 #[derive(Clone)]
 pub struct SqlRequestStore {
     pool: Pool,

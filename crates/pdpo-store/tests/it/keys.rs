@@ -311,3 +311,115 @@ async fn saturated_counter_and_bad_rows() {
         "{err}"
     );
 }
+
+mod random_sequences {
+    //! Random operation sequences give the same results on `MemoryKeyStore` and SQLite.
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Insert { id: u8, acme: bool, owner: u8, generation: u32, kek: u32 },
+        Active { acme: bool, owner: u8 },
+        Get { id: u8 },
+        Reserve { id: u8, n: u64 },
+        Under { kek: u32, after: Option<u8>, limit: usize },
+        Rewrap { id: u8, from: u32, to: u32 },
+        Shred { acme: bool, subject: i64 },
+        Index { acme: bool, record: i64, alt_field: bool, digest: u8, subject: i64 },
+        Find { acme: bool, digest: u8 },
+        Has { acme: bool },
+    }
+
+    fn owner(n: u8) -> KeyOwner {
+        match n {
+            0..=2 => subject(i64::from(n)),
+            3 => KeyOwner::Workspace,
+            _ => KeyOwner::BlindIndex,
+        }
+    }
+
+    fn tenant(acme: bool) -> Option<&'static str> {
+        acme.then_some("acme")
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => (0u8..8, any::<bool>(), 0u8..5, 0u32..3, 1u32..4)
+                .prop_map(|(id, acme, owner, generation, kek)| Op::Insert { id, acme, owner, generation, kek }),
+            1 => (any::<bool>(), 0u8..5).prop_map(|(acme, owner)| Op::Active { acme, owner }),
+            1 => (0u8..9).prop_map(|id| Op::Get { id }),
+            1 => (0u8..9, 0u64..2000).prop_map(|(id, n)| Op::Reserve { id, n }),
+            1 => (1u32..4, proptest::option::of(0u8..9), 0usize..4)
+                .prop_map(|(kek, after, limit)| Op::Under { kek, after, limit }),
+            1 => (0u8..9, 1u32..4, 1u32..4).prop_map(|(id, from, to)| Op::Rewrap { id, from, to }),
+            1 => (any::<bool>(), 0i64..3).prop_map(|(acme, subject)| Op::Shred { acme, subject }),
+            2 => (any::<bool>(), 0i64..4, any::<bool>(), 0u8..3, 0i64..3).prop_map(
+                |(acme, record, alt_field, digest, subject)| Op::Index { acme, record, alt_field, digest, subject }
+            ),
+            1 => (any::<bool>(), 0u8..3).prop_map(|(acme, digest)| Op::Find { acme, digest }),
+            1 => any::<bool>().prop_map(|acme| Op::Has { acme }),
+        ]
+    }
+
+    async fn run<S: KeyStore>(s: &S, ops: &[Op]) -> Vec<String> {
+        let mut out = Vec::new();
+        for op in ops {
+            out.push(match op.clone() {
+                Op::Insert { id: n, acme, owner: o, generation, kek } => {
+                    let mut k = key(n, tenant(acme), owner(o), generation, kek);
+                    k.created_at = at(0);
+                    show(s.insert(&k).await, |()| "ok".into())
+                }
+                Op::Active { acme, owner: o } => show(s.active(tenant(acme), &owner(o)).await, |k| {
+                    format!("{:?}", k.map(|k| show_key(&k)))
+                }),
+                Op::Get { id: n } => show(s.get(id(n)).await, show_lookup),
+                Op::Reserve { id: n, n: count } => {
+                    show(s.reserve_nonces(id(n), count).await, |v| v.to_string())
+                }
+                Op::Under { kek, after, limit } => {
+                    show(s.wrapped_under(kek, after.map(id), limit).await, |v| {
+                        v.iter().map(show_key).collect::<Vec<_>>().join("; ")
+                    })
+                }
+                Op::Rewrap { id: n, from, to } => {
+                    show(s.rewrap(id(n), from, to, vec![n, to as u8]).await, |b| b.to_string())
+                }
+                Op::Shred { acme, subject } => {
+                    show(s.shred(tenant(acme), &Key::from(subject)).await, |c| format!("{c:?}"))
+                }
+                Op::Index { acme, record, alt_field, digest, subject } => {
+                    let field = if alt_field { "alt_email" } else { "email" };
+                    let row = index_row(tenant(acme), "contacts", record, field, digest, subject);
+                    show(s.put_index(vec![row]).await, |()| "ok".into())
+                }
+                Op::Find { acme, digest } => show(
+                    s.find_index(tenant(acme), "email", &BlindIndex::from_bytes([digest; 16])).await,
+                    show_index,
+                ),
+                Op::Has { acme } => show(s.has_index(tenant(acme), "email").await, |b| b.to_string()),
+            });
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        #[test]
+        fn sqlite_and_memory_agree(ops in proptest::collection::vec(op(), 1..60)) {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let (expected, got) = rt.block_on(async {
+                let h = SqliteHarness::new();
+                let sql = SqlKeyStore::open(h.pool().await).await.unwrap();
+                (run(&MemoryKeyStore::new(), &ops).await, run(&sql, &ops).await)
+            });
+            for (i, (e, g)) in expected.iter().zip(&got).enumerate() {
+                prop_assert_eq!(g, e, "step {} {:?}", i, ops[i]);
+            }
+        }
+    }
+}

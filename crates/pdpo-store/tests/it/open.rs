@@ -156,7 +156,7 @@ async fn migrations_are_recorded_apart_and_idempotent() {
         .await
         .unwrap();
     let p: pdpo_store::Pool = pool.clone().into();
-    let all: Vec<i64> = pdpo_store::MIGRATIONS.iter().map(|m| m.version).collect();
+    let all: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
     assert_eq!(migrate(&p).await.unwrap(), all);
     assert_eq!(migrate(&p).await.unwrap(), Vec::<i64>::new());
     SqlStore::open(pool.clone(), Schema::from_toml_str(CRM_TOML, None).unwrap()).await.unwrap();

@@ -4,12 +4,16 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
-use pdpo_core::{Actor, AuditEvent, Clock, Decimal, EventSink, FixedClock, Key, StoreError, StoreErrorKind};
+use pdpo_audit::AuditStore;
+use pdpo_core::{
+    Actor, AuditEvent, Clock, Decimal, EventSink, FixedClock, Identifier, Key, StoreError, StoreErrorKind,
+    SystemClock,
+};
 use pdpo_requests::{
     Ledger, LedgerWrite, LogBookEntry, MemoryRequestStore, NewRequest, RefusalGround, RefusalInput, Request,
     RequestKind, RequestState, RequestStore,
 };
-use pdpo_store::{Pool, SqlRequestStore, sqlx};
+use pdpo_store::{Pool, SqlAuditStore, SqlRequestStore, sqlx};
 use uuid::Uuid;
 
 use crate::common::{PgSchemas, SqliteHarness, pg_admin};
@@ -239,6 +243,49 @@ async fn sinks_are_inside_the_write(pool: Pool) {
     // The refused write's request change did not happen.
     assert_eq!(store.list().await.unwrap(), writes[0].0);
     assert!(format!("{refusing:?}").starts_with("SqlRequestStore { dialect: "), "{refusing:?}");
+}
+
+/// With an audit log, each write's events are chained into it in the write's transaction: a write
+/// that fails adds no audit entry, and nothing goes to `_pdpo_events`.
+async fn audit_log_is_inside_the_write(pool: Pool) {
+    let writes = ledger_writes().await;
+    let log = SqlAuditStore::open(pool.clone(), Identifier::new("crm").unwrap(), Arc::new(SystemClock))
+        .await
+        .unwrap();
+    let store = SqlRequestStore::open(pool.clone()).await.unwrap().with_audit(log.clone());
+    let mut events = 0;
+    for w in &writes {
+        store.write(write(w)).await.unwrap();
+        events += w.2.len() as u64;
+    }
+    assert!(events >= 14);
+    assert_eq!(log.head().await.unwrap().size, events);
+    assert!(table_events(&pool).await.is_empty(), "events went to the table despite the audit log");
+
+    let before = state(&store).await;
+    let mut extra = before.0[0].clone();
+    extra.id = Uuid::now_v7();
+    let mut fresh = writes[0].2[0].clone();
+    fresh.id = Uuid::now_v7();
+    let bad =
+        LedgerWrite { requests: vec![extra], log_entries: vec![before.1[0].clone()], events: vec![fresh] };
+    assert_eq!(store.write(bad).await.unwrap_err().kind(), StoreErrorKind::Conflict);
+    assert_eq!(log.head().await.unwrap().size, events, "a failed write left an audit entry");
+    assert_eq!(state(&store).await, before);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn sqlite_request_store_chains_events_into_the_audit_log() {
+    let h = SqliteHarness::new();
+    audit_log_is_inside_the_write(h.pool().await.into()).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn postgres_request_store_chains_events_into_the_audit_log() {
+    let Some(admin) = pg_admin().await else { return };
+    let schemas = PgSchemas::new(admin);
+    audit_log_is_inside_the_write(schemas.harness().pool().await.into()).await;
+    schemas.drop_all().await;
 }
 
 #[tokio::test(flavor = "current_thread")]
