@@ -42,6 +42,28 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// CPU seconds (user + system, all threads) this process has used so far, on Linux: on a
+/// shared machine, a steadier figure than wall time.
+fn cpu_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses): utime and stime are the 12th and
+    // 13th of them, in clock ticks (100 per second on Linux).
+    let rest = stat.rsplit_once(')')?.1;
+    let mut f = rest.split_whitespace().skip(11);
+    let user: f64 = f.next()?.parse().ok()?;
+    let sys: f64 = f.next()?.parse().ok()?;
+    Some((user + sys) / 100.0)
+}
+
+fn cpu_note(start: Option<f64>, records: usize) -> String {
+    match (start, cpu_secs()) {
+        (Some(a), Some(b)) if b > a => {
+            format!("CPU {:.2} s, {:.0} records per CPU-second", b - a, records as f64 / (b - a))
+        }
+        _ => "CPU n/a".to_owned(),
+    }
+}
+
 async fn run(contacts: u64) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("crm.db").display());
@@ -53,19 +75,22 @@ async fn run(contacts: u64) {
     sqlx::raw_sql(pdpo_testkit::SQLITE_DDL).execute(&pool).await.unwrap();
     let store = SqlStore::open(pool, pdpo_testkit::schema()).await.unwrap();
     let generator = Generator::with_default_seed(contacts);
+    let cpu = cpu_secs();
     let start = Instant::now();
     let stats = load(&generator, &store, &NullBlobs, BATCH).await.unwrap();
     let secs = start.elapsed().as_secs_f64();
     println!(
-        "load {contacts} contacts: {} records in {} change sets, {secs:.2} s, {:.0} records/s",
+        "load {contacts} contacts: {} records in {} change sets, {secs:.2} s, {:.0} records/s; {}",
         stats.records,
         stats.change_sets,
-        stats.records as f64 / secs
+        stats.records as f64 / secs,
+        cpu_note(cpu, usize::try_from(stats.records).unwrap_or(usize::MAX))
     );
 
     // Reset the peak RSS (Linux: writing 5 to clear_refs), then scan.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let subject = store.schema().subject().clone();
+    let cpu = cpu_secs();
     let start = Instant::now();
     let mut after: Option<Key> = None;
     let mut scanned = 0usize;
@@ -79,8 +104,9 @@ async fn run(contacts: u64) {
     }
     let secs = start.elapsed().as_secs_f64();
     println!(
-        "scan_page {subject} ({scanned} records, pages of 1000): {secs:.2} s, {:.0} records/s, peak RSS {}",
+        "scan_page {subject} ({scanned} records, pages of 1000): {secs:.2} s, {:.0} records/s; {}; peak RSS {}",
         scanned as f64 / secs,
+        cpu_note(cpu, scanned),
         peak_rss_mib().map_or_else(|| "n/a".to_owned(), |m| format!("{m:.1} MiB"))
     );
 }
