@@ -1,7 +1,9 @@
-//! pdpo-store benches on SQLite: `SubjectGraph::collect` per subject with 100k contacts, and
-//! `scan_page` throughput.
+//! pdpo-store benches: `SubjectGraph::collect` per subject with 100k contacts (SQLite, and
+//! PostgreSQL when `PDPO_TEST_POSTGRES_URL` or the default test server is reachable), and
+//! `scan_page` throughput on SQLite.
 //!
 //! `cargo bench -p pdpo-bench --bench store` (medians in `target/criterion/store*/*/new/estimates.json`).
+//! The PostgreSQL group loads into a fresh database `pdpo_bench_<pid>` and drops it afterwards.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
@@ -40,43 +42,91 @@ links = [{ to = "contacts", foreign_key = "contact_id" }]
 fields.body = { category = "free_text" }
 "#;
 
-/// 100k contacts, each with 3 orders and 2 notes (600k rows).
+/// 100k contacts, each with 3 orders and 2 notes (600k rows), on a SQLite file in `dir`.
 fn setup(rt: &tokio::runtime::Runtime, dir: &tempfile::TempDir) -> SqlStore {
     rt.block_on(async {
         let url = format!("sqlite://{}", dir.path().join("bench.db").display());
         let pool =
             sqlx::sqlite::SqlitePoolOptions::new().connect_with(sqlite_options(&url).unwrap()).await.unwrap();
         sqlx::raw_sql(DDL).execute(&pool).await.unwrap();
-        let store = SqlStore::open(pool, Schema::from_toml_str(SCHEMA, None).unwrap()).await.unwrap();
-        let id = Identifier::from_static;
-        for chunk in (1..=CONTACTS).collect::<Vec<_>>().chunks(5_000) {
-            let mut cs = ChangeSet::new();
-            for &c in chunk {
+        fill(SqlStore::open(pool, Schema::from_toml_str(SCHEMA, None).unwrap()).await.unwrap()).await
+    })
+}
+
+async fn fill(store: SqlStore) -> SqlStore {
+    let id = Identifier::from_static;
+    for chunk in (1..=CONTACTS).collect::<Vec<_>>().chunks(5_000) {
+        let mut cs = ChangeSet::new();
+        for &c in chunk {
+            cs.insert(
+                Record::new(id("contacts"), Key::from(c))
+                    .with("name", "CHAN Tai Man")
+                    .with("email", "tm.chan@example.hk")
+                    .with("phone", "9123 4567")
+                    .with("profile", serde_json::json!({ "vip": c % 7 == 0 })),
+            );
+            for o in 0..3 {
                 cs.insert(
-                    Record::new(id("contacts"), Key::from(c))
-                        .with("name", "CHAN Tai Man")
-                        .with("email", "tm.chan@example.hk")
-                        .with("phone", "9123 4567")
-                        .with("profile", serde_json::json!({ "vip": c % 7 == 0 })),
+                    Record::new(id("orders"), Key::from(c * 10 + o))
+                        .with("contact_id", c)
+                        .with("total", "880.50"),
                 );
-                for o in 0..3 {
-                    cs.insert(
-                        Record::new(id("orders"), Key::from(c * 10 + o))
-                            .with("contact_id", c)
-                            .with("total", "880.50"),
-                    );
-                }
-                for n in 0..2 {
-                    cs.insert(
-                        Record::new(id("notes"), Key::from(c * 10 + n))
-                            .with("contact_id", c)
-                            .with("body", "call back"),
-                    );
-                }
             }
-            store.apply(cs).await.unwrap();
+            for n in 0..2 {
+                cs.insert(
+                    Record::new(id("notes"), Key::from(c * 10 + n))
+                        .with("contact_id", c)
+                        .with("body", "call back"),
+                );
+            }
         }
-        store
+        store.apply(cs).await.unwrap();
+    }
+    store
+}
+
+/// The same data in a fresh PostgreSQL database, or `None` when the server is unreachable.
+/// Returns the admin pool and the database name too, to drop it afterwards.
+fn setup_pg(rt: &tokio::runtime::Runtime) -> Option<(SqlStore, sqlx::PgPool, String)> {
+    let url = std::env::var("PDPO_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    rt.block_on(async {
+        let admin = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .connect(&url)
+            .await
+            .ok()?;
+        let db = format!("pdpo_bench_{}", std::process::id());
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")))
+            .execute(&admin)
+            .await
+            .unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}"))).execute(&admin).await.unwrap();
+        let opts: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(2)
+            .connect_with(opts.database(&db))
+            .await
+            .unwrap();
+        // The SQLite DDL with PostgreSQL's types.
+        let ddl = DDL.replace("INTEGER", "BIGINT").replace(" JSON)", " JSONB)");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(ddl)).execute(&pool).await.unwrap();
+        let started = std::time::Instant::now();
+        let store =
+            fill(SqlStore::open(pool, Schema::from_toml_str(SCHEMA, None).unwrap()).await.unwrap()).await;
+        sqlx::raw_sql("ANALYZE")
+            .execute(match store.pool() {
+                pdpo_store::Pool::Postgres(p) => p,
+                _ => unreachable!("a PostgreSQL store"),
+            })
+            .await
+            .unwrap();
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("PostgreSQL: loaded 600k rows in {:.1} s", started.elapsed().as_secs_f64());
+        }
+        Some((store, admin, db))
     })
 }
 
@@ -104,6 +154,24 @@ fn benches(c: &mut Criterion) {
         });
     });
     g.finish();
+
+    let Some((pg, admin, db)) = setup_pg(&rt) else { return };
+    let mut g = c.benchmark_group("store_postgres");
+    g.bench_function("collect_100k_contacts", |b| {
+        b.iter(|| {
+            subject = subject * 7919 % CONTACTS + 1;
+            let graph = rt.block_on(SubjectGraph::collect(&pg, &Key::from(subject))).unwrap();
+            black_box(graph.records.len())
+        });
+    });
+    g.finish();
+    rt.block_on(async {
+        pg.pool().close().await;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")))
+            .execute(&admin)
+            .await
+            .unwrap();
+    });
 }
 
 criterion_group! {

@@ -145,8 +145,10 @@ impl SqlStore {
         let mut tables = HashMap::new();
         for e in schema.entities() {
             let table_q = quote(&e.table).ok_or_else(|| Error::Identifier { name: e.table.to_string() })?;
-            let live =
+            let mut live =
                 live_columns(&mut h, dialect, &e.table).await.map_err(Error::db("reading the catalog"))?;
+            // Sorted by name, as records hold them: rows decode straight into a record's map.
+            live.sort_by(|a, b| a.info.name.cmp(&b.info.name));
             if live.is_empty() {
                 return Err(Error::MissingTable { entity: e.name.to_string(), table: e.table.to_string() });
             }
@@ -386,9 +388,9 @@ impl SqlStore {
             )
         })?;
         let mut r = Record::new(table.entity.clone(), key);
-        for (c, v) in table.cols.iter().zip(row) {
-            r.values.insert(c.name.clone(), v);
-        }
+        // The columns are sorted by name (see `open`), so this is a bulk build, not an insert
+        // per column.
+        r.values = table.cols.iter().map(|c| c.name.clone()).zip(row).collect();
         Ok(r)
     }
 

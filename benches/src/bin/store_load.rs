@@ -1,0 +1,121 @@
+//! Bench binary: loads the testkit CRM into `SqlStore` on a SQLite temp file with
+//! `pdpo_testkit::load`, then scans every contact with `scan_page`.
+//!
+//! `cargo run --release -p pdpo-bench --bin store_load -- 10000 100000` prints, per size: records
+//! loaded, seconds, records/s; then `scan_page` (pages of 1,000) records/s and the process's peak
+//! RSS during the scan (Linux: the peak is reset through `/proc/self/clear_refs` first).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use std::io::Read;
+use std::time::Instant;
+
+use pdpo_core::{BlobStore, DataStore, Key, StoreError, StoreErrorKind};
+use pdpo_store::{SqlStore, sqlite_options, sqlx};
+use pdpo_testkit::{Generator, load};
+
+/// Records per change set (pdpo-testkit's `DEFAULT_BATCH`).
+const BATCH: usize = 5_000;
+
+/// Counts blobs and drops their bytes: the load measured is the database's.
+struct NullBlobs;
+
+impl BlobStore for NullBlobs {
+    async fn put(&self, _id: &str, _bytes: Vec<u8>) -> Result<(), StoreError> {
+        Ok(())
+    }
+    async fn open(&self, id: &str) -> Result<Box<dyn Read + Send>, StoreError> {
+        Err(StoreError::new(StoreErrorKind::NotFound, format!("blob {id} was not kept")))
+    }
+    async fn size(&self, id: &str) -> Result<u64, StoreError> {
+        Err(StoreError::new(StoreErrorKind::NotFound, format!("blob {id} was not kept")))
+    }
+    async fn delete(&self, _id: &str) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+}
+
+/// Peak resident set size in MiB (`VmHWM`), if the platform reports it.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// CPU seconds (user + system, all threads) this process has used so far, on Linux: on a
+/// shared machine, a steadier figure than wall time.
+fn cpu_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses): utime and stime are the 12th and
+    // 13th of them, in clock ticks (100 per second on Linux).
+    let rest = stat.rsplit_once(')')?.1;
+    let mut f = rest.split_whitespace().skip(11);
+    let user: f64 = f.next()?.parse().ok()?;
+    let sys: f64 = f.next()?.parse().ok()?;
+    Some((user + sys) / 100.0)
+}
+
+fn cpu_note(start: Option<f64>, records: usize) -> String {
+    match (start, cpu_secs()) {
+        (Some(a), Some(b)) if b > a => {
+            format!("CPU {:.2} s, {:.0} records per CPU-second", b - a, records as f64 / (b - a))
+        }
+        _ => "CPU n/a".to_owned(),
+    }
+}
+
+async fn run(contacts: u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("crm.db").display());
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(2)
+        .connect_with(sqlite_options(&url).unwrap())
+        .await
+        .unwrap();
+    sqlx::raw_sql(pdpo_testkit::SQLITE_DDL).execute(&pool).await.unwrap();
+    let store = SqlStore::open(pool, pdpo_testkit::schema()).await.unwrap();
+    let generator = Generator::with_default_seed(contacts);
+    let cpu = cpu_secs();
+    let start = Instant::now();
+    let stats = load(&generator, &store, &NullBlobs, BATCH).await.unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "load {contacts} contacts: {} records in {} change sets, {secs:.2} s, {:.0} records/s; {}",
+        stats.records,
+        stats.change_sets,
+        stats.records as f64 / secs,
+        cpu_note(cpu, usize::try_from(stats.records).unwrap_or(usize::MAX))
+    );
+
+    // Reset the peak RSS (Linux: writing 5 to clear_refs), then scan.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let subject = store.schema().subject().clone();
+    let cpu = cpu_secs();
+    let start = Instant::now();
+    let mut after: Option<Key> = None;
+    let mut scanned = 0usize;
+    loop {
+        let page = store.scan_page(&subject, after.as_ref(), 1_000).await.unwrap();
+        scanned += page.records.len();
+        match page.next {
+            Some(k) => after = Some(k),
+            None => break,
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "scan_page {subject} ({scanned} records, pages of 1000): {secs:.2} s, {:.0} records/s; {}; peak RSS {}",
+        scanned as f64 / secs,
+        cpu_note(cpu, scanned),
+        peak_rss_mib().map_or_else(|| "n/a".to_owned(), |m| format!("{m:.1} MiB"))
+    );
+}
+
+fn main() {
+    let sizes: Vec<u64> = std::env::args().skip(1).map(|a| a.parse().expect("a contact count")).collect();
+    let sizes = if sizes.is_empty() { vec![10_000, 100_000] } else { sizes };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    for n in sizes {
+        rt.block_on(run(n));
+    }
+}
