@@ -62,8 +62,9 @@ struct Inner {
 ///   bound. Lookups are batched `IN` lists, chunked under the backends' bind limits.
 /// - [`apply`](DataStore::apply) runs a [`ChangeSet`] in one transaction: deletes that would
 ///   cascade into records outside the change set are refused before any statement runs; constraint
-///   violations map to [`StoreErrorKind`]s; the events go to the [`EventSink`] (or to the
-///   `_pdpo_events` table) and blob deletions to the outbox, inside the same transaction.
+///   violations map to [`StoreErrorKind`]s; the events go to the [`EventSink`], the
+///   [`SqlAuditStore`] (see [`with_audit`](Self::with_audit)) or the `_pdpo_events` table, and
+///   blob deletions to the outbox, inside the same transaction.
 /// - With a schema that has a `tenant_column`, use [`scoped`](Self::scoped) handles: reads are
 ///   filtered and inserts stamped with the tenant.
 ///
@@ -310,7 +311,8 @@ impl SqlStore {
     }
 
     /// Testing aid: the next change set fails just before its statement number `at` (0-based,
-    /// counting data statements, then event and outbox inserts), after the earlier statements
+    /// counting data statements, then the event statements (with an audit log: head lock, seal,
+    /// partition, rows, head write), then outbox inserts), after the earlier statements
     /// ran, as if the backend failed there. Cleared after one use.
     ///
     /// Consecutive inserts are written as multi-row statements, so a run of inserts counts one
