@@ -182,14 +182,39 @@ fn sqlite(c: &mut Criterion) {
     });
 
     g.sample_size(10);
+    // A testkit contact with an activity and a message they sent, each copied `n` times.
+    let small = Generator::new(20, 11);
+    let (big_id, copies) = (1..=20)
+        .find_map(|c| {
+            let group = small.group(c)?;
+            let act = group.records_of("activities").next()?.clone();
+            let msg = group
+                .records_of("messages")
+                .find(|m| m.get("sender_id") == Some(&pdpo_core::Value::Int(c)))?
+                .clone();
+            let mut cs = ChangeSet::new();
+            for i in 0..5_000 {
+                let mut a = act.clone();
+                a.key = Key::from(50_000_000 + i);
+                a.values.insert("id".into(), pdpo_core::Value::Int(50_000_000 + i));
+                cs.insert(a);
+                let mut m = msg.clone();
+                m.key = Key::from(60_000_000 + i);
+                m.values.insert("id".into(), pdpo_core::Value::Int(60_000_000 + i));
+                cs.insert(m);
+            }
+            Some((c, cs))
+        })
+        .expect("a contact with an activity and a sent message");
     let big = Template::new(&rt, async |s| {
-        s.apply(big_subject_changes(5_000)).await.unwrap();
+        load(&small, s, &MemoryBlobStore::new(), 5_000).await.unwrap();
+        s.apply(copies).await.unwrap();
     });
     g.bench_function("erase_subject_10k_records_sqlite", |b| {
         b.iter_batched(
             || big.open(&rt),
             |db| {
-                rt.block_on(e.erase(&db.0, &Key::from(1), &NoKeys)).unwrap();
+                rt.block_on(e.erase(&db.0, &Key::from(big_id), &NoKeys)).unwrap();
                 db
             },
             BatchSize::PerIteration,

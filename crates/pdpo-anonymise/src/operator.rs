@@ -7,8 +7,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
-use aho_corasick::AhoCorasick;
-
 use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use hmac::{Hmac, Mac};
 use pdpo_core::serde_json::Value as Json;
@@ -275,61 +273,49 @@ impl fmt::Debug for Needle {
     }
 }
 
-/// The subject's known values compiled for one search pass (ASCII case-insensitive, every
-/// occurrence, overlapping ones included).
+/// The subject's known values prepared for search: lower-cased once, each with a substring
+/// finder (ASCII case-insensitive matching: the searched text is lower-cased once per value).
 #[derive(Clone, Default)]
 pub(crate) struct NeedleSet {
-    list: Vec<Needle>,
-    ac: Option<AhoCorasick>,
+    list: Vec<(Needle, memchr::memmem::Finder<'static>)>,
 }
 
 impl NeedleSet {
     pub(crate) fn new(list: Vec<Needle>) -> Self {
-        let texts: Vec<&str> = list.iter().map(|n| n.text.as_str()).filter(|t| !t.is_empty()).collect();
-        // Building fails only past the automaton's size limits; then `contains` and `spans` fall
-        // back to a plain search per needle.
-        let ac = if texts.is_empty() {
-            None
-        } else {
-            AhoCorasick::builder().ascii_case_insensitive(true).build(&texts).ok()
-        };
-        let list = list.into_iter().filter(|n| !n.text.is_empty()).collect();
-        Self { list, ac }
+        let list = list
+            .into_iter()
+            .filter(|n| !n.text.is_empty())
+            .map(|n| {
+                let finder = memchr::memmem::Finder::new(n.text.to_ascii_lowercase().as_bytes()).into_owned();
+                (n, finder)
+            })
+            .collect();
+        Self { list }
     }
 
     /// Whether `text` contains a needle.
     pub(crate) fn found_in(&self, text: &str) -> bool {
-        match &self.ac {
-            Some(ac) => ac.is_match(text),
-            None => {
-                let lower = text.to_ascii_lowercase();
-                self.list.iter().any(|n| lower.contains(&n.text.to_ascii_lowercase()))
-            }
+        if self.list.is_empty() {
+            return false;
         }
+        let lower = text.to_ascii_lowercase();
+        self.list.iter().any(|(_, f)| f.find(lower.as_bytes()).is_some())
     }
 
-    /// Every occurrence of a needle in `text`, as spans labelled with the needle's label.
+    /// Every occurrence of a needle in `text` (overlapping ones included), as spans labelled with
+    /// the needle's label.
     fn spans(&self, text: &str, out: &mut Vec<ScrubSpan>) {
-        match &self.ac {
-            Some(ac) => {
-                for m in ac.find_overlapping_iter(text) {
-                    if let Some(n) = self.list.get(m.pattern().as_usize()) {
-                        out.push(ScrubSpan { start: m.start(), end: m.end(), label: n.label.clone() });
-                    }
-                }
-            }
-            None => {
-                let lower = text.to_ascii_lowercase();
-                for n in &self.list {
-                    let needle = n.text.to_ascii_lowercase();
-                    let mut from = 0;
-                    while let Some(i) = lower.get(from..).and_then(|h| h.find(&needle)) {
-                        let start = from + i;
-                        out.push(ScrubSpan { start, end: start + needle.len(), label: n.label.clone() });
-                        from = start + lower[start..].chars().next().map_or(1, char::len_utf8);
-                    }
-                }
-            }
+        if self.list.is_empty() {
+            return;
+        }
+        let lower = text.to_ascii_lowercase();
+        for (n, f) in &self.list {
+            let len = f.needle().len();
+            out.extend(f.find_iter(lower.as_bytes()).map(|start| ScrubSpan {
+                start,
+                end: start + len,
+                label: n.label.clone(),
+            }));
         }
     }
 }

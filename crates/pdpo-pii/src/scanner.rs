@@ -230,7 +230,10 @@ fn compile<P: AsRef<str>>(patterns: &[P]) -> Result<Regex, Box<meta::BuildError>
             Regex::config()
                 .match_kind(MatchKind::LeftmostFirst)
                 .which_captures(regex_automata::nfa::thompson::WhichCaptures::Implicit)
-                .nfa_size_limit(Some(64 << 20)),
+                .nfa_size_limit(Some(64 << 20))
+                // The lazy DFA of this many Unicode patterns needs more than the default 2 MiB of
+                // states on varied text; a smaller cache is cleared and rebuilt over and over.
+                .hybrid_cache_capacity(16 << 20),
         )
         .syntax(syntax::Config::new().unicode(true).utf8(true))
         .build_many(patterns)
