@@ -3,7 +3,7 @@
 //! Every operator keeps the column valid: a placeholder fits the column's type, length limit and
 //! nullability, and a JSON document keeps its shape (only leaves change).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
@@ -273,6 +273,64 @@ impl fmt::Debug for Needle {
     }
 }
 
+/// The subject's known values prepared for search: lower-cased once, each with a substring
+/// finder (ASCII case-insensitive matching: the searched text is lower-cased once per value).
+#[derive(Clone, Default)]
+pub(crate) struct NeedleSet {
+    list: Vec<(Needle, memchr::memmem::Finder<'static>)>,
+}
+
+impl NeedleSet {
+    pub(crate) fn new(list: Vec<Needle>) -> Self {
+        let list = list
+            .into_iter()
+            .filter(|n| !n.text.is_empty())
+            .map(|n| {
+                let finder = memchr::memmem::Finder::new(n.text.to_ascii_lowercase().as_bytes()).into_owned();
+                (n, finder)
+            })
+            .collect();
+        Self { list }
+    }
+
+    /// Whether `text` contains a needle.
+    pub(crate) fn found_in(&self, text: &str) -> bool {
+        if self.list.is_empty() {
+            return false;
+        }
+        let lower = text.to_ascii_lowercase();
+        self.list.iter().any(|(_, f)| f.find(lower.as_bytes()).is_some())
+    }
+
+    /// Every occurrence of a needle in `text` (overlapping ones included), as spans labelled with
+    /// the needle's label.
+    fn spans(&self, text: &str, out: &mut Vec<ScrubSpan>) {
+        if self.list.is_empty() {
+            return;
+        }
+        let lower = text.to_ascii_lowercase();
+        for (n, f) in &self.list {
+            let len = f.needle().len();
+            out.extend(f.find_iter(lower.as_bytes()).map(|start| ScrubSpan {
+                start,
+                end: start + len,
+                label: n.label.clone(),
+            }));
+        }
+    }
+}
+
+/// The scrubber's findings on texts already scanned (while collecting needles), so a text is
+/// scanned once per erasure rather than once to plan and again to scrub.
+pub(crate) type ScanCache<'t> = HashMap<&'t str, Vec<ScrubSpan>>;
+
+/// What operators consult beyond the value: the subject's needles and the scan cache.
+#[derive(Clone, Copy)]
+pub(crate) struct Known<'a> {
+    pub(crate) needles: &'a NeedleSet,
+    pub(crate) scans: Option<&'a ScanCache<'a>>,
+}
+
 /// How generalisation coarsens dates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -404,6 +462,18 @@ impl Anonymiser {
         site: Site<'_>,
         needles: &[Needle],
     ) -> (Value, Effect) {
+        let set = NeedleSet::new(needles.to_vec());
+        self.apply_field_in(entity, field, value, site, Known { needles: &set, scans: None })
+    }
+
+    pub(crate) fn apply_field_in(
+        &self,
+        entity: &str,
+        field: &Field,
+        value: &Value,
+        site: Site<'_>,
+        known: Known<'_>,
+    ) -> (Value, Effect) {
         let op = self.policy.resolve(entity, field);
         let spec = ColumnSpec::of(field);
         if let (Value::Json(doc), false) = (value, field.json.is_empty()) {
@@ -418,13 +488,13 @@ impl Anonymiser {
                 let leaf_op = if explicit { op } else { self.policy.for_category(&tag.category) };
                 let leaf_spec = ColumnSpec::new(Some(tag.category.clone()));
                 tag.path.for_each_mut(&mut out, &mut |v| {
-                    let e = self.json_leaves(leaf_op, &leaf_spec, v, site, needles);
+                    let e = self.json_leaves(leaf_op, &leaf_spec, v, site, known);
                     effect = effect.max(e);
                 });
             }
             return (Value::Json(out), effect);
         }
-        self.apply(op, &spec, value, site, needles)
+        self.apply_in(op, &spec, value, site, known)
     }
 
     /// Applies `op` to `value` in a column described by `spec`.
@@ -436,6 +506,18 @@ impl Anonymiser {
         site: Site<'_>,
         needles: &[Needle],
     ) -> (Value, Effect) {
+        let set = NeedleSet::new(needles.to_vec());
+        self.apply_in(op, spec, value, site, Known { needles: &set, scans: None })
+    }
+
+    fn apply_in(
+        &self,
+        op: FieldOperator,
+        spec: &ColumnSpec,
+        value: &Value,
+        site: Site<'_>,
+        known: Known<'_>,
+    ) -> (Value, Effect) {
         let op = self.effective(op);
         if value.is_null() || matches!(value, Value::Shredded) || op == FieldOperator::Keep {
             return (value.clone(), Effect::Unchanged);
@@ -443,7 +525,7 @@ impl Anonymiser {
         if let Value::Json(doc) = value {
             let mut out = doc.clone();
             let leaf = ColumnSpec::new(spec.category.clone());
-            let effect = self.json_leaves(op, &leaf, &mut out, site, needles);
+            let effect = self.json_leaves(op, &leaf, &mut out, site, known);
             return (Value::Json(out), effect);
         }
         let new = match op {
@@ -476,7 +558,7 @@ impl Anonymiser {
             },
             FieldOperator::Generalise => self.generalise(spec, value, site),
             FieldOperator::Scrub => match value {
-                Value::Text(s) => Value::Text(fit(self.scrub(s, needles), spec.max_len)),
+                Value::Text(s) => Value::Text(fit(self.scrub_in(s, known), spec.max_len)),
                 other => redact(spec, other, site),
             },
             FieldOperator::Shred => match value {
@@ -497,17 +579,17 @@ impl Anonymiser {
         spec: &ColumnSpec,
         v: &mut Json,
         site: Site<'_>,
-        needles: &[Needle],
+        known: Known<'_>,
     ) -> Effect {
         match v {
             Json::Object(o) => o
                 .values_mut()
-                .map(|x| self.json_leaves(op, spec, x, site, needles))
+                .map(|x| self.json_leaves(op, spec, x, site, known))
                 .max()
                 .unwrap_or(Effect::Unchanged),
             Json::Array(a) => a
                 .iter_mut()
-                .map(|x| self.json_leaves(op, spec, x, site, needles))
+                .map(|x| self.json_leaves(op, spec, x, site, known))
                 .max()
                 .unwrap_or(Effect::Unchanged),
             Json::Null => Effect::Unchanged,
@@ -522,7 +604,7 @@ impl Anonymiser {
                     _ => Value::Null,
                 };
                 // Leaves keep their JSON type: a string never becomes null or a number.
-                let (new, effect) = self.apply(op, &spec.clone().not_null(), &value, site, needles);
+                let (new, effect) = self.apply_in(op, &spec.clone().not_null(), &value, site, known);
                 *leaf = match new {
                     Value::Text(s) => Json::String(s),
                     Value::Bool(b) => Json::Bool(b),
@@ -588,23 +670,21 @@ impl Anonymiser {
         self.scrubber.find(text)
     }
 
-    /// Replaces every span the scrubber finds, and every occurrence of a needle, by its label.
+    /// Replaces every span the scrubber finds, and every occurrence of a needle (ASCII
+    /// case-insensitive, overlapping occurrences included), by its label.
     pub fn scrub(&self, text: &str, needles: &[Needle]) -> String {
-        let mut spans = self.scrubber.find(text);
-        let lower = text.to_ascii_lowercase();
-        for n in needles {
-            if n.text.is_empty() {
-                continue;
-            }
-            let needle = n.text.to_ascii_lowercase();
-            let mut from = 0;
-            while let Some(i) = lower.get(from..).and_then(|h| h.find(&needle)) {
-                let start = from + i;
-                let end = start + needle.len();
-                spans.push(ScrubSpan { start, end, label: n.label.clone() });
-                from = end;
-            }
-        }
+        let set = NeedleSet::new(needles.to_vec());
+        self.scrub_in(text, Known { needles: &set, scans: None })
+    }
+
+    /// [`scrub`](Self::scrub) with compiled needles and the findings of an earlier scan of the
+    /// same text, if there was one.
+    pub(crate) fn scrub_in(&self, text: &str, known: Known<'_>) -> String {
+        let mut spans = match known.scans.and_then(|c| c.get(text)) {
+            Some(found) => found.clone(),
+            None => self.scrubber.find(text),
+        };
+        known.needles.spans(text, &mut spans);
         spans.retain(|s| {
             s.start < s.end
                 && s.end <= text.len()

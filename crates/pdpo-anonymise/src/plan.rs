@@ -13,7 +13,9 @@ use pdpo_core::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::operator::{Anonymiser, Effect, Needle, REDACTED, Site, is_pseudonym};
+use crate::operator::{
+    Anonymiser, Effect, Known, Needle, NeedleSet, REDACTED, ScanCache, Site, is_pseudonym,
+};
 use crate::{Error, Result};
 
 /// Needles shorter than this (in characters) are not searched for: too many false matches.
@@ -123,7 +125,7 @@ pub struct ErasurePlan {
     pub(crate) blob_deletes: Vec<String>,
     /// The subject's values, for scrubbing and verification. Never serialised.
     #[serde(skip)]
-    pub(crate) needles: Vec<Needle>,
+    pub(crate) needles: NeedleSet,
     /// Per changed record: columns not to search (keys, links, other people's fields).
     #[serde(skip)]
     pub(crate) skip: BTreeMap<RecordRef, BTreeSet<String>>,
@@ -183,11 +185,13 @@ fn json_strings<'a>(j: &'a Json, out: &mut Vec<&'a str>) {
 }
 
 /// The subject's known values in their records: structured fields, JSON tags, and the pieces
-/// of personal data the scanner finds in their free text. Longest first.
+/// of personal data the scanner finds in their free text (those findings are kept in `scans`
+/// for scrubbing the same texts). Longest first.
 pub(crate) fn collect_needles<'a>(
     schema: &Schema,
     anonymiser: &Anonymiser,
     records: impl IntoIterator<Item = (&'a Record, &'a [Identifier])>,
+    scans: &mut ScanCache<'a>,
 ) -> Vec<Needle> {
     let mut out = Vec::new();
     for (record, fields) in records {
@@ -208,7 +212,8 @@ pub(crate) fn collect_needles<'a>(
                     }
                 }
                 (Value::Text(s), Some(PiiCategory::FreeText)) => {
-                    for f in anonymiser.findings(s) {
+                    let found = scans.entry(s.as_str()).or_insert_with(|| anonymiser.findings(s));
+                    for f in found.iter() {
                         if let Some(piece) = s.get(f.start..f.end) {
                             let label = f.label.trim_matches(['[', ']']).to_ascii_lowercase();
                             let cat = label.parse().unwrap_or(PiiCategory::FreeText);
@@ -236,11 +241,8 @@ pub(crate) fn collect_needles<'a>(
 }
 
 /// Whether `value` contains one of `needles` (ASCII case-insensitive; JSON leaves searched).
-pub(crate) fn leaks(value: &Value, needles: &[Needle]) -> bool {
-    let hit = |s: &str| {
-        let lower = s.to_ascii_lowercase();
-        needles.iter().any(|n| lower.contains(&n.text.to_ascii_lowercase()))
-    };
+pub(crate) fn leaks(value: &Value, needles: &NeedleSet) -> bool {
+    let hit = |s: &str| needles.found_in(s);
     match value {
         Value::Null | Value::Shredded | Value::Bytes(_) => false,
         Value::Json(j) => {
@@ -273,11 +275,13 @@ impl ErasurePlan {
         referenced: &HashSet<RecordRef>,
     ) -> Self {
         let subject = &graph.subject;
-        let needles = collect_needles(
+        let mut scans = ScanCache::new();
+        let needles = NeedleSet::new(collect_needles(
             schema,
             anonymiser,
             graph.records.iter().map(|r| (&r.record, r.fields.as_slice())),
-        );
+            &mut scans,
+        ));
         let mut plan = Self {
             subject: subject.clone(),
             now,
@@ -366,7 +370,8 @@ impl ErasurePlan {
                 let Some(field) = entity.field(name) else { continue };
                 let Some(value) = sr.record.get(name) else { continue };
                 let site = Site { record: &rref, field: name };
-                let (new, effect) = anonymiser.apply_field(&entity.name, field, value, site, &plan.needles);
+                let known = Known { needles: &plan.needles, scans: Some(&scans) };
+                let (new, effect) = anonymiser.apply_field_in(&entity.name, field, value, site, known);
                 let operator = anonymiser.effective(anonymiser.policy().resolve(&entity.name, field));
                 match effect {
                     Effect::Unchanged => {}

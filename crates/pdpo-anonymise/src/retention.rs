@@ -9,7 +9,7 @@ use pdpo_core::{
 use pdpo_retention::{Action, HoldSet, Policy, RetentionPlan};
 
 use crate::erase::referenced_outside;
-use crate::operator::{Anonymiser, Effect, Site};
+use crate::operator::{Anonymiser, Effect, Known, NeedleSet, ScanCache, Site};
 use crate::plan::collect_needles;
 use crate::{Error, Result};
 
@@ -138,14 +138,21 @@ impl RetentionExecutor {
                 }
                 report.delete_fallbacks += 1;
             }
-            let needles = collect_needles(schema, &self.anonymiser, [(*record, fields.as_slice())]);
+            let mut scans = ScanCache::new();
+            let needles = NeedleSet::new(collect_needles(
+                schema,
+                &self.anonymiser,
+                [(*record, fields.as_slice())],
+                &mut scans,
+            ));
+            let known = Known { needles: &needles, scans: Some(&scans) };
             let mut set = BTreeMap::new();
             let mut changed = Vec::new();
             let mut pseudo = Vec::new();
             for name in &fields {
                 let (Some(field), Some(value)) = (entity.field(name), record.get(name)) else { continue };
                 let site = Site { record: &rref, field: name };
-                let (new, effect) = self.anonymiser.apply_field(&entity.name, field, value, site, &needles);
+                let (new, effect) = self.anonymiser.apply_field_in(&entity.name, field, value, site, known);
                 match effect {
                     Effect::Anonymised => changed.push(name.clone()),
                     Effect::Pseudonymised => pseudo.push(name.clone()),

@@ -484,8 +484,9 @@ pub(crate) fn is_place_prefix(words: &[&str]) -> bool {
         .iter()
         .chain(["Hong Kong", "Lee Garden", "Lee Gardens", "Ho Chi Minh", "Kong Kong"].iter())
         .any(|d| {
-            let dw: Vec<&str> = d.split(' ').collect();
-            dw.len() >= 2 && dw[0].eq_ignore_ascii_case(words[0]) && dw[1].eq_ignore_ascii_case(words[1])
+            let mut dw = d.split(' ');
+            let (Some(a), Some(b)) = (dw.next(), dw.next()) else { return false };
+            a.eq_ignore_ascii_case(words[0]) && b.eq_ignore_ascii_case(words[1])
         })
 }
 

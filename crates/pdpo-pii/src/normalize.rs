@@ -15,12 +15,8 @@ pub(crate) struct Folded<'a> {
     shifts: Vec<(usize, usize)>,
 }
 
-/// Whether a UTF-8 lead byte can start a char that folds (U+00A0, U+3000, U+FF01..=U+FF5E).
-fn may_fold(b: u8) -> bool {
-    matches!(b, 0xC2 | 0xE3 | 0xEF)
-}
-
-/// The ASCII replacement and encoded length of a folding char starting at `b[0]`, read from its
+/// The ASCII replacement and encoded length of a folding char starting at `b[0]` (only lead
+/// bytes 0xC2, 0xE3 and 0xEF can start one: U+00A0, U+3000, U+FF01..=U+FF5E), read from its
 /// bytes: U+00A0 = C2 A0, U+3000 = E3 80 80, U+FF01..=U+FF3F = EF BC 81..BF, U+FF40..=U+FF5E =
 /// EF BD 80..9E.
 fn folds_to(b: &[u8]) -> Option<(u8, usize)> {
@@ -40,7 +36,7 @@ impl<'a> Folded<'a> {
         let mut shifts = Vec::new();
         let mut copied = 0;
         let mut i = 0;
-        while let Some(p) = bytes.get(i..).and_then(|rest| rest.iter().position(|b| may_fold(*b))) {
+        while let Some(p) = bytes.get(i..).and_then(|rest| memchr::memchr3(0xC2, 0xE3, 0xEF, rest)) {
             i += p;
             let Some((ascii, len)) = bytes.get(i..).and_then(folds_to) else {
                 i += 1;

@@ -230,7 +230,10 @@ fn compile<P: AsRef<str>>(patterns: &[P]) -> Result<Regex, Box<meta::BuildError>
             Regex::config()
                 .match_kind(MatchKind::LeftmostFirst)
                 .which_captures(regex_automata::nfa::thompson::WhichCaptures::Implicit)
-                .nfa_size_limit(Some(64 << 20)),
+                .nfa_size_limit(Some(64 << 20))
+                // The lazy DFA of this many Unicode patterns needs more than the default 2 MiB of
+                // states on varied text; a smaller cache is cleared and rebuilt over and over.
+                .hybrid_cache_capacity(16 << 20),
         )
         .syntax(syntax::Config::new().unicode(true).utf8(true))
         .build_many(patterns)
@@ -333,9 +336,10 @@ impl Scanner {
             };
             self.keywords_near(hay, s, e, &mut keywords);
             let keywords = &keywords.found;
-            let best = alts.iter().map(|a| (a, self.confidence(a, keywords))).max_by(|(a, x), (b, y)| {
-                x.total_cmp(y).then(a.assessment.validated.cmp(&b.assessment.validated))
-            });
+            let best =
+                alts.iter().map(|a| (a, self.confidence(hay, a, keywords))).max_by(|(a, x), (b, y)| {
+                    x.total_cmp(y).then(a.assessment.validated.cmp(&b.assessment.validated))
+                });
             let Some((alt, confidence)) = best else { continue };
             if confidence < self.inner.min_confidence || alt.start >= alt.end {
                 continue;
@@ -469,10 +473,10 @@ impl Scanner {
         cursor.searched_to = cursor.searched_to.max(to);
     }
 
-    fn confidence(&self, alt: &Alt, keywords: &[Keyword]) -> f32 {
+    fn confidence(&self, hay: &str, alt: &Alt, keywords: &[Keyword]) -> f32 {
         let Some(entry) = self.inner.entries.get(usize::from(alt.detector)) else { return 0.0 };
         let a = &alt.assessment;
-        let c = match context_of(keywords, alt.start, alt.end, &entry.topics) {
+        let c = match context_of(hay, keywords, alt.start, alt.end, &entry.topics) {
             Context::None => a.plain,
             Context::Supported => a.supported,
             Context::Contradicted => a.contradicted,
@@ -555,8 +559,11 @@ fn next_char(hay: &str, i: usize) -> usize {
 }
 
 /// The context of a span: the nearest context word before it (within [`WINDOW_BEFORE`]), else just
-/// after it; words of other topics are skipped over (up to three) in search of a deciding one.
-fn context_of(keywords: &[Keyword], start: usize, end: usize, topics: &[Topic]) -> Context {
+/// after it; words of other topics are skipped over (up to three) in search of a deciding one. A
+/// contradicting word in an earlier clause (a comma, semicolon, 。 or line break between
+/// it and the span) does not count: `報價去…，或者打 9021 7788` is about a quote, then a phone.
+fn context_of(hay: &str, keywords: &[Keyword], start: usize, end: usize, topics: &[Topic]) -> Context {
+    let clause_break = |from: usize| hay.get(from..start).is_some_and(|g| g.contains([',', ';', '\n', '。']));
     let classify = |t: Topic| {
         if t == Topic::NotBirth {
             topics.contains(&Topic::Dob).then_some(Context::Contradicted)
@@ -578,6 +585,7 @@ fn context_of(keywords: &[Keyword], start: usize, end: usize, topics: &[Topic]) 
         }
         match classify(k.topic) {
             Some(Context::Other) => other = true,
+            Some(Context::Contradicted) if clause_break(k.end) => {}
             Some(c) => return c,
             None => {}
         }

@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! Integration tests on the testkit CRM in a MemoryStore.
+//! Integration tests on the testkit CRM in a MemoryStore, SQLite and PostgreSQL.
 
 mod correct;
 mod erase;
@@ -7,4 +7,5 @@ mod fault;
 mod props;
 mod retention;
 mod shred;
+mod sql;
 mod support;

@@ -1,7 +1,10 @@
 //! Precision and recall per category on the labelled sets in `tests/data/`.
 //!
 //! `generated.jsonl` comes from `tests/data/generate.py` (fixed seed; check digits computed by an
-//! independent Python implementation); `handwritten.jsonl` holds hand-written hard cases. Gold spans
+//! independent Python implementation); `handwritten.jsonl` holds hand-written hard cases. Both were
+//! in view while the detectors were tuned. `heldout.jsonl` was written by hand afterwards (check
+//! digits computed apart from the crate) and never used for tuning: its figures are reported
+//! separately, as the honest estimate. Gold spans
 //! are marked `⟦category|text⟧`. A finding is a true positive when it overlaps an unmatched gold span
 //! of the same category. Run `cargo test -p pdpo-pii -- --nocapture accuracy` to see the table.
 
@@ -91,20 +94,22 @@ fn evaluate(
     lines
 }
 
-#[test]
-fn accuracy_meets_the_issue_targets() {
-    let scanner = Scanner::hong_kong().unwrap();
-    let mut counts = BTreeMap::new();
-    let mut misses = Vec::new();
-    let generated = include_str!("../data/generated.jsonl");
-    let handwritten = include_str!("../data/handwritten.jsonl");
-    let lines = evaluate(&scanner, generated, &mut counts, &mut misses)
-        + evaluate(&scanner, handwritten, &mut counts, &mut misses);
+/// The issue's floors: HKID, Mainland ID (national_id) and card ≥ 0.99; phone, email and
+/// passport ≥ 0.97 (precision and recall).
+const TARGETS: [(&str, f64); 6] = [
+    ("hkid", 0.99),
+    ("national_id", 0.99),
+    ("card_number", 0.99),
+    ("phone", 0.97),
+    ("email", 0.97),
+    ("passport", 0.97),
+];
 
-    println!("\npdpo-pii accuracy on {lines} labelled lines (tests/data; overlap match, same category)");
+fn print_table(title: &str, counts: &BTreeMap<String, Counts>, misses: &[String]) {
+    println!("\n{title}");
     println!("| category      | gold | found | TP  | FP | FN | precision | recall |");
     println!("|---------------|-----:|------:|----:|---:|---:|----------:|-------:|");
-    for (cat, c) in &counts {
+    for (cat, c) in counts {
         println!(
             "| {cat:<13} | {:>4} | {:>5} | {:>3} | {:>2} | {:>2} | {:>9.3} | {:>6.3} |",
             c.tp + c.fn_,
@@ -116,24 +121,51 @@ fn accuracy_meets_the_issue_targets() {
             c.recall()
         );
     }
-    for m in &misses {
+    for m in misses {
         println!("  {m}");
     }
+}
 
-    let targets = [
-        ("hkid", 0.99),
-        ("national_id", 0.99),
-        ("card_number", 0.99),
-        ("phone", 0.97),
-        ("email", 0.97),
-        ("passport", 0.97),
-    ];
-    for (cat, target) in targets {
+fn assert_targets(set: &str, counts: &BTreeMap<String, Counts>) {
+    for (cat, target) in TARGETS {
         let c = counts.get(cat).copied().unwrap_or_default();
-        assert!(c.tp > 0, "no {cat} in the labelled set");
-        assert!(c.precision() >= target, "{cat} precision {:.3} < {target}", c.precision());
-        assert!(c.recall() >= target, "{cat} recall {:.3} < {target}", c.recall());
+        assert!(c.tp > 0, "no {cat} in the {set} set");
+        assert!(c.precision() >= target, "{set}: {cat} precision {:.3} < {target}", c.precision());
+        assert!(c.recall() >= target, "{set}: {cat} recall {:.3} < {target}", c.recall());
     }
+}
+
+#[test]
+fn held_out_set_meets_the_issue_targets() {
+    let scanner = Scanner::hong_kong().unwrap();
+    let mut counts = BTreeMap::new();
+    let mut misses = Vec::new();
+    let lines = evaluate(&scanner, include_str!("../data/heldout.jsonl"), &mut counts, &mut misses);
+    assert!(lines >= 50, "{lines} held-out lines");
+    print_table(
+        &format!("pdpo-pii accuracy on the held-out set ({lines} hand-written lines, never used for tuning)"),
+        &counts,
+        &misses,
+    );
+    assert_targets("held-out", &counts);
+}
+
+#[test]
+fn accuracy_meets_the_issue_targets() {
+    let scanner = Scanner::hong_kong().unwrap();
+    let mut counts = BTreeMap::new();
+    let mut misses = Vec::new();
+    let generated = include_str!("../data/generated.jsonl");
+    let handwritten = include_str!("../data/handwritten.jsonl");
+    let lines = evaluate(&scanner, generated, &mut counts, &mut misses)
+        + evaluate(&scanner, handwritten, &mut counts, &mut misses);
+
+    print_table(
+        &format!("pdpo-pii accuracy on {lines} labelled lines (tests/data; overlap match, same category)"),
+        &counts,
+        &misses,
+    );
+    assert_targets("tuning", &counts);
 }
 
 #[test]
