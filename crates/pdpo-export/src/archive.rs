@@ -109,6 +109,10 @@ impl<W: Write> Write for Counting<W> {
     }
 }
 
+/// Bytes gathered before they go to the ZIP writer: serde writes JSON in pieces of a few bytes,
+/// and each write reaching the compressor and the CRC costs far more than a copy into a buffer.
+const BUFFER: usize = 64 * 1024;
+
 struct Open {
     path: String,
     source: Option<String>,
@@ -126,6 +130,8 @@ pub(crate) struct Archive<W: Write> {
     stored: SimpleFileOptions,
     files: Vec<ManifestFile>,
     open: Option<Open>,
+    /// Bytes of the open entry not yet hashed and handed to `zip` (already counted).
+    pending: Vec<u8>,
 }
 
 impl<W: Write> Archive<W> {
@@ -142,7 +148,15 @@ impl<W: Write> Archive<W> {
             .unix_permissions(0o644)
             .last_modified_time(dos_time(modified));
         let stored = options.compression_method(CompressionMethod::Stored);
-        Self { zip, written, options, stored, files: Vec::new(), open: None }
+        Self {
+            zip,
+            written,
+            options,
+            stored,
+            files: Vec::new(),
+            open: None,
+            pending: Vec::with_capacity(BUFFER),
+        }
     }
 
     /// Bytes written to the output so far (compressed, headers included).
@@ -165,6 +179,9 @@ impl<W: Write> Archive<W> {
 
     /// Ends the current file and records it in the manifest.
     pub(crate) fn end(&mut self) -> Result<()> {
+        if let Some(path) = self.open.as_ref().map(|o| o.path.clone()) {
+            self.drain().map_err(|e| Error::write(&path, e))?;
+        }
         if let Some(open) = self.open.take() {
             self.files.push(ManifestFile {
                 path: open.path,
@@ -204,18 +221,42 @@ impl<W: Write> Archive<W> {
     }
 }
 
+impl<W: Write> Archive<W> {
+    /// Hashes the gathered bytes and hands them to the ZIP writer.
+    fn drain(&mut self) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            if let Some(open) = self.open.as_mut() {
+                open.hasher.update(&self.pending);
+            }
+            self.zip.write_all(&self.pending)?;
+            self.pending.clear();
+        }
+        Ok(())
+    }
+}
+
 impl<W: Write> Write for Archive<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let Some(open) = self.open.as_mut() else {
             return Err(io::Error::other("no archive entry is open"));
         };
-        let n = self.zip.write(buf)?;
-        open.hasher.update(&buf[..n]);
-        open.size += n as u64;
-        Ok(n)
+        open.size += buf.len() as u64;
+        if self.pending.len() + buf.len() > BUFFER {
+            self.drain()?;
+        }
+        if buf.len() >= BUFFER {
+            if let Some(open) = self.open.as_mut() {
+                open.hasher.update(buf);
+            }
+            self.zip.write_all(buf)?;
+        } else {
+            self.pending.extend_from_slice(buf);
+        }
+        Ok(buf.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        self.drain()?;
         self.zip.flush()
     }
 }
