@@ -24,7 +24,9 @@ pub const MANIFEST_FORMAT: &str = "pdpo-export/1";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Compression {
-    /// DEFLATE (zlib-rs), level 6. The default.
+    /// DEFLATE (zlib-rs), level 6. The default. Attachments whose format is already compressed
+    /// (images, PDF, archives, audio, video, Office files; known by extension) are stored as they
+    /// are: compressing them again costs time and saves nothing.
     #[default]
     Deflate,
     /// No compression: fastest, and the bytes of each file appear as is in the archive.
@@ -107,6 +109,10 @@ impl<W: Write> Write for Counting<W> {
     }
 }
 
+/// Bytes gathered before they go to the ZIP writer: serde writes JSON in pieces of a few bytes,
+/// and each write reaching the compressor and the CRC costs far more than a copy into a buffer.
+const BUFFER: usize = 64 * 1024;
+
 struct Open {
     path: String,
     source: Option<String>,
@@ -120,8 +126,12 @@ pub(crate) struct Archive<W: Write> {
     zip: ZipWriter<StreamWriter<Counting<W>>>,
     written: Arc<AtomicU64>,
     options: SimpleFileOptions,
+    /// For files whose format is already compressed (see [`already_compressed`]).
+    stored: SimpleFileOptions,
     files: Vec<ManifestFile>,
     open: Option<Open>,
+    /// Bytes of the open entry not yet hashed and handed to `zip` (already counted).
+    pending: Vec<u8>,
 }
 
 impl<W: Write> Archive<W> {
@@ -137,7 +147,16 @@ impl<W: Write> Archive<W> {
             .large_file(true)
             .unix_permissions(0o644)
             .last_modified_time(dos_time(modified));
-        Self { zip, written, options, files: Vec::new(), open: None }
+        let stored = options.compression_method(CompressionMethod::Stored);
+        Self {
+            zip,
+            written,
+            options,
+            stored,
+            files: Vec::new(),
+            open: None,
+            pending: Vec::with_capacity(BUFFER),
+        }
     }
 
     /// Bytes written to the output so far (compressed, headers included).
@@ -147,15 +166,22 @@ impl<W: Write> Archive<W> {
 
     /// Starts a file; the previous one must have been ended.
     pub(crate) fn start(&mut self, path: &str, source: Option<String>) -> Result<()> {
+        self.start_with(path, source, self.options)
+    }
+
+    fn start_with(&mut self, path: &str, source: Option<String>, options: SimpleFileOptions) -> Result<()> {
         debug_assert!(self.open.is_none(), "entry `{path}` started while another is open");
         self.end()?;
-        self.zip.start_file(path, self.options).map_err(|e| Error::write(path, e))?;
+        self.zip.start_file(path, options).map_err(|e| Error::write(path, e))?;
         self.open = Some(Open { path: path.to_owned(), source, hasher: Sha256::new(), size: 0 });
         Ok(())
     }
 
     /// Ends the current file and records it in the manifest.
     pub(crate) fn end(&mut self) -> Result<()> {
+        if let Some(path) = self.open.as_ref().map(|o| o.path.clone()) {
+            self.drain().map_err(|e| Error::write(&path, e))?;
+        }
         if let Some(open) = self.open.take() {
             self.files.push(ManifestFile {
                 path: open.path,
@@ -167,14 +193,17 @@ impl<W: Write> Archive<W> {
         Ok(())
     }
 
-    /// Writes a whole file from a reader, streaming.
+    /// Writes a whole file from a reader, streaming. Files in a format that is already compressed
+    /// (by extension: images, PDF, archives, audio, video, Office files) are stored as they are:
+    /// DEFLATE would spend CPU time for no gain.
     pub(crate) fn copy_file(
         &mut self,
         path: &str,
         source: Option<String>,
         from: &mut dyn Read,
     ) -> Result<u64> {
-        self.start(path, source)?;
+        let options = if already_compressed(path) { self.stored } else { self.options };
+        self.start_with(path, source, options)?;
         let n = io::copy(from, self).map_err(|e| Error::write(path, e))?;
         self.end()?;
         Ok(n)
@@ -192,20 +221,54 @@ impl<W: Write> Archive<W> {
     }
 }
 
+impl<W: Write> Archive<W> {
+    /// Hashes the gathered bytes and hands them to the ZIP writer.
+    fn drain(&mut self) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            if let Some(open) = self.open.as_mut() {
+                open.hasher.update(&self.pending);
+            }
+            self.zip.write_all(&self.pending)?;
+            self.pending.clear();
+        }
+        Ok(())
+    }
+}
+
 impl<W: Write> Write for Archive<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let Some(open) = self.open.as_mut() else {
             return Err(io::Error::other("no archive entry is open"));
         };
-        let n = self.zip.write(buf)?;
-        open.hasher.update(&buf[..n]);
-        open.size += n as u64;
-        Ok(n)
+        open.size += buf.len() as u64;
+        if self.pending.len() + buf.len() > BUFFER {
+            self.drain()?;
+        }
+        if buf.len() >= BUFFER {
+            if let Some(open) = self.open.as_mut() {
+                open.hasher.update(buf);
+            }
+            self.zip.write_all(buf)?;
+        } else {
+            self.pending.extend_from_slice(buf);
+        }
+        Ok(buf.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        self.drain()?;
         self.zip.flush()
     }
+}
+
+/// Whether a file name's extension names a format that is already compressed.
+pub(crate) fn already_compressed(path: &str) -> bool {
+    const COMPRESSED: [&str; 24] = [
+        "7z", "avif", "bz2", "docx", "gif", "gz", "heic", "jpeg", "jpg", "m4a", "mov", "mp3", "mp4", "odt",
+        "pdf", "png", "pptx", "rar", "webm", "webp", "xlsx", "xz", "zip", "zst",
+    ];
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.rsplit_once('.').is_some_and(|(_, ext)| COMPRESSED.iter().any(|c| c.eq_ignore_ascii_case(ext)))
 }
 
 /// A ZIP (MS-DOS) timestamp in Hong Kong time, clamped to the format's 1980–2107 range.
@@ -295,5 +358,50 @@ impl Write for HashingSink {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compressed_formats_are_known_by_extension() {
+        for yes in ["attachments/1/scan.PNG", "a/b/report.pdf", "x.tar.gz", "photo.JpEg", "book.xlsx"] {
+            assert!(already_compressed(yes), "{yes}");
+        }
+        for no in ["data.json", "notes.txt", "png", "archive.zip/readme", "attachments/1/.png.txt", "a.png/b"]
+        {
+            assert!(!already_compressed(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn compressed_files_are_stored_and_others_deflated() {
+        let at = DateTime::<Utc>::UNIX_EPOCH;
+        let mut zip = Archive::new(Vec::new(), Compression::Deflate, at);
+        let text = b"the same line again\n".repeat(200);
+        assert!(zip.copy_file("scan.png", None, &mut &text[..]).is_ok());
+        assert!(zip.copy_file("notes.txt", None, &mut &text[..]).is_ok());
+        let manifest = Manifest {
+            format: MANIFEST_FORMAT.to_owned(),
+            kind: ExportKind::Workspace,
+            export_id: uuid::Uuid::nil(),
+            request_id: None,
+            subjects: Vec::new(),
+            snapshot_at: None,
+            generated_at: at,
+            due_date: None,
+            due_basis: None,
+            counts: BTreeMap::new(),
+            notes: Vec::new(),
+            files: Vec::new(),
+        };
+        let Ok((bytes, _)) = zip.finish(manifest) else { panic!("the archive did not close") };
+        let Ok(mut read) = zip::ZipArchive::new(io::Cursor::new(bytes)) else { panic!("unreadable archive") };
+        let method =
+            |read: &mut zip::ZipArchive<_>, name: &str| read.by_name(name).map(|f| f.compression()).ok();
+        assert_eq!(method(&mut read, "scan.png"), Some(CompressionMethod::Stored));
+        assert_eq!(method(&mut read, "notes.txt"), Some(CompressionMethod::Deflated));
     }
 }
