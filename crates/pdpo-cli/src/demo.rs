@@ -142,7 +142,8 @@ pub(crate) async fn run(g: &Global, a: &DemoArgs, out: &Out) -> Result<ExitCode>
     let schema = open::schema(&dir.join("pdpo.toml"))?;
     let policy = Policy::from_file(dir.join("retention.toml"), &schema)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let blobs = DirBlobStore::create(dir.join("blobs"))?;
+    // The demo's data can be generated again: no fsync per attachment file.
+    let blobs = DirBlobStore::create(dir.join("blobs"))?.without_sync();
     let ws = Workspace::open_sql(pool.clone(), schema, blobs, kek, Arc::clone(&clock))
         .await?
         .with_actor(open::actor("dpo-demo")?)
