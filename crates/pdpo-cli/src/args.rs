@@ -269,8 +269,7 @@ pub(crate) struct EraseArgs {
 pub(crate) struct CorrectArgs {
     /// The data subject's key.
     pub(crate) id: String,
-    /// `FIELD=VALUE` pairs on the subject's own record (`ENTITY.FIELD=VALUE` for another
-    /// record of theirs needs `--record`).
+    /// `FIELD=VALUE` pairs on the subject's own record (an empty VALUE sets it to null).
     #[arg(required = true)]
     pub(crate) changes: Vec<String>,
     /// The correction request it serves.
