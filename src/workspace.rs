@@ -373,7 +373,7 @@ impl<B: Backend> Workspace<B> {
     pub async fn export_subject<W: Write>(&self, id: Uuid, out: W) -> Result<ExportSummary<W>> {
         let (request, due) = self.request(id).await?;
         for subject in &request.subjects {
-            self.subject_exists(subject).await?;
+            self.check_subject(subject).await?;
         }
         let mut events = Vec::new();
         for subject in &request.subjects {
@@ -405,7 +405,10 @@ impl<B: Backend> Workspace<B> {
         Ok(summary)
     }
 
-    async fn subject_exists(&self, subject: &Key) -> Result<()> {
+    /// Checks that `subject` names a record of the subject entity; [`Error::UnknownSubject`]
+    /// otherwise. Every operation on one person calls it first, so a mistyped key is an error
+    /// rather than an empty export or a certificate of nothing.
+    pub async fn check_subject(&self, subject: &Key) -> Result<()> {
         let entity = self.schema().subject().clone();
         let found = self.store.inner().fetch(entity.as_str(), std::slice::from_ref(subject)).await?;
         if found.is_empty() {
@@ -420,7 +423,7 @@ impl<B: Backend> Workspace<B> {
     /// request retains are left and listed in the certificate with the reason. Repeating an
     /// erasure changes nothing and says so.
     pub async fn erase(&self, subject: &Key, request: Option<Uuid>) -> Result<ErasureCertificate> {
-        self.subject_exists(subject).await?;
+        self.check_subject(subject).await?;
         let open = self.ledger.holds(self.schema().subject().clone()).await?;
         let policy = match &self.policy {
             Some(p) => Arc::clone(p),
@@ -445,7 +448,7 @@ impl<B: Backend> Workspace<B> {
         corrections: &[Correction],
         request: Option<Uuid>,
     ) -> Result<CorrectionReport> {
-        self.subject_exists(subject).await?;
+        self.check_subject(subject).await?;
         let q = Query::new().subject(subject.clone()).action(AuditAction::Disclose);
         let disclosures: Vec<AuditEvent> =
             pdpo_audit::query(&self.audit, &q).await?.into_iter().map(|l| l.event).collect();

@@ -9,7 +9,7 @@ use pdpo::anonymise::Correction;
 use pdpo::audit::{Checkpoint, CheckpointKey, Query};
 use pdpo::core::chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use pdpo::core::uuid::Uuid;
-use pdpo::core::{DataStore, Identifier, Key, RecordRef, Value, hong_kong_offset};
+use pdpo::core::{Identifier, Key, RecordRef, Value, hong_kong_offset};
 use pdpo::pii::{Scanner, partial_mask};
 use pdpo::requests::{
     NewRequest, NoticeContext, NoticeKind, RefusalGround, RefusalInput, RequestKind, RequestStore,
@@ -78,6 +78,50 @@ impl Drop for AtomicFile {
     }
 }
 
+/// Writes `bytes` to a new file at `path`, whole or not at all.
+pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
+    let (tmp, mut f) = AtomicFile::create(path)?;
+    std::io::Write::write_all(&mut f, bytes).map_err(|e| CliError::io("writing", path, &e))?;
+    drop(f);
+    tmp.commit()
+}
+
+/// Writes the copy of the data for access request `request` to a new ZIP at `path`.
+pub(crate) async fn write_subject_export(
+    ws: &Workspace<Sql>,
+    request: Uuid,
+    path: &Path,
+) -> Result<pdpo::export::Manifest> {
+    let (tmp, file) = AtomicFile::create(path)?;
+    let summary = ws.export_subject(request, std::io::BufWriter::new(file)).await?;
+    drop(summary.output);
+    tmp.commit()?;
+    Ok(summary.manifest)
+}
+
+/// Writes the workspace export to a new ZIP at `path`, with a progress bar; returns the
+/// manifest and the signed link's expiry.
+pub(crate) async fn write_workspace_export(
+    ws: &Workspace<Sql>,
+    path: &Path,
+    out: &Out,
+) -> Result<(pdpo::export::Manifest, Option<DateTime<Utc>>)> {
+    let (tmp, file) = AtomicFile::create(path)?;
+    let bar = out.progress(0, "exporting");
+    let summary = ws
+        .export_workspace(std::io::BufWriter::new(file), |p| {
+            if let Some(t) = p.records_total {
+                bar.set_length(t);
+            }
+            bar.set_position(p.records_done);
+        })
+        .await?;
+    bar.finish_and_clear();
+    drop(summary.output);
+    tmp.commit()?;
+    Ok((summary.manifest, summary.link.map(|l| l.expires_at)))
+}
+
 pub(crate) async fn schema(g: &Global, cmd: SchemaCmd, out: &Out) -> Result<ExitCode> {
     match cmd {
         SchemaCmd::Init { subject, out: file } => {
@@ -85,11 +129,7 @@ pub(crate) async fn schema(g: &Global, cmd: SchemaCmd, out: &Out) -> Result<Exit
             let text = pdpo::store::draft_schema(&pool, &subject).await?;
             match file {
                 Some(path) => {
-                    let (tmp, mut f) = AtomicFile::create(&path)?;
-                    std::io::Write::write_all(&mut f, text.as_bytes())
-                        .map_err(|e| CliError::io("writing", &path, &e))?;
-                    drop(f);
-                    tmp.commit()?;
+                    write_new(&path, text.as_bytes())?;
                     out.say(format!("wrote {} (review the suggested categories before use)", path.display()));
                     out.json(&json!({ "written": path }));
                 }
@@ -181,21 +221,13 @@ fn request_kind(k: Kind) -> RequestKind {
     }
 }
 
-async fn existing_subject(ws: &Workspace<Sql>, key: &Key) -> Result<()> {
-    let entity = ws.schema().subject().clone();
-    if ws.raw_store().fetch(entity.as_str(), std::slice::from_ref(key)).await?.is_empty() {
-        return Err(CliError::not_found(format!("no `{entity}` record has key {key}")));
-    }
-    Ok(())
-}
-
 pub(crate) async fn request(g: &Global, cmd: RequestCmd, out: &Out) -> Result<ExitCode> {
     let ws = open::workspace(g, false).await?;
     let ledger = ws.ledger();
     match cmd {
         RequestCmd::New { subject, kind, received, follows } => {
             let key = subject_key(&subject);
-            existing_subject(&ws, &key).await?;
+            ws.check_subject(&key).await?;
             let mut new = NewRequest::new(request_kind(kind), vec![key]);
             if let Some(day) = received {
                 let day = date("--received", &day)?;
@@ -306,14 +338,17 @@ pub(crate) async fn request(g: &Global, cmd: RequestCmd, out: &Out) -> Result<Ex
 
 /// The subject's latest open access request.
 async fn open_access_request(ws: &Workspace<Sql>, key: &Key) -> Result<Uuid> {
-    let mut all = ws.ledger().store().list().await.map_err(CliError::from)?;
-    all.retain(|r| r.kind == RequestKind::Access && r.state.is_open() && r.subjects.contains(key));
-    all.sort_by_key(|r| r.received_at);
-    all.last().map(|r| r.id).ok_or_else(|| {
-        CliError::not_found(format!(
-            "subject {key} has no open access request: record one with `pdpo request new {key} --kind access`"
-        ))
-    })
+    let open = ws.ledger().open().await.map_err(pdpo::Error::from)?;
+    open.into_iter()
+        .map(|(r, _)| r)
+        .filter(|r| r.kind == RequestKind::Access && r.subjects.contains(key))
+        .max_by_key(|r| r.received_at)
+        .map(|r| r.id)
+        .ok_or_else(|| {
+            CliError::not_found(format!(
+                "subject {key} has no open access request: record one with `pdpo request new {key} --kind access`"
+            ))
+        })
 }
 
 pub(crate) async fn export(g: &Global, cmd: ExportCmd, out: &Out) -> Result<ExitCode> {
@@ -321,41 +356,25 @@ pub(crate) async fn export(g: &Global, cmd: ExportCmd, out: &Out) -> Result<Exit
     match cmd {
         ExportCmd::Subject { id, request, out: path } => {
             let key = subject_key(&id);
-            existing_subject(&ws, &key).await?;
+            ws.check_subject(&key).await?;
             let request = match request {
                 Some(r) => uuid("--request", &r)?,
                 None => open_access_request(&ws, &key).await?,
             };
-            let (tmp, file) = AtomicFile::create(&path)?;
-            let summary = ws.export_subject(request, std::io::BufWriter::new(file)).await?;
-            drop(summary.output);
-            tmp.commit()?;
+            let manifest = write_subject_export(&ws, request, &path).await?;
             out.result(format!("wrote {} for request {request}:", path.display()));
-            for f in &summary.manifest.files {
+            for f in &manifest.files {
                 out.result(format!("  {:<40} {:>9} bytes  sha256 {}", f.path, f.size, &f.sha256[..16]));
             }
-            out.json(&json!({ "path": path, "request": request, "files": summary.manifest.files.len() }));
+            out.json(&json!({ "path": path, "request": request, "files": manifest.files.len() }));
         }
         ExportCmd::Workspace { out: path } => {
-            let (tmp, file) = AtomicFile::create(&path)?;
-            let bar = out.progress(0, "exporting");
-            let summary = ws
-                .export_workspace(std::io::BufWriter::new(file), |p| {
-                    if let Some(t) = p.records_total {
-                        bar.set_length(t);
-                    }
-                    bar.set_position(p.records_done);
-                })
-                .await?;
-            bar.finish_and_clear();
-            drop(summary.output);
-            tmp.commit()?;
-            let link = summary.link.as_ref();
-            out.result(format!("wrote {} ({} files)", path.display(), summary.manifest.files.len()));
-            if let Some(l) = link {
-                out.result(format!("download link token expires {}", l.expires_at));
+            let (manifest, expires) = write_workspace_export(&ws, &path, out).await?;
+            out.result(format!("wrote {} ({} files)", path.display(), manifest.files.len()));
+            if let Some(t) = expires {
+                out.result(format!("download link token expires {}", t.format("%Y-%m-%d %H:%M UTC")));
             }
-            out.json(&json!({ "path": path, "files": summary.manifest.files.len(), "link_expires_at": link.map(|l| l.expires_at) }));
+            out.json(&json!({ "path": path, "files": manifest.files.len(), "link_expires_at": expires }));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -367,11 +386,7 @@ pub(crate) async fn erase(g: &Global, a: &EraseArgs, out: &Out) -> Result<ExitCo
     let request = a.request.as_deref().map(|r| uuid("--request", r)).transpose()?;
     let cert = ws.erase(&key, request).await?;
     if let Some(path) = &a.certificate {
-        let (tmp, mut f) = AtomicFile::create(path)?;
-        std::io::Write::write_all(&mut f, cert.to_json().as_bytes())
-            .map_err(|e| CliError::io("writing", path, &e))?;
-        drop(f);
-        tmp.commit()?;
+        write_new(path, cert.to_json().as_bytes())?;
     }
     print_certificate(&cert, out);
     out.json(&cert);
@@ -531,11 +546,7 @@ pub(crate) async fn audit(g: &Global, cmd: AuditCmd, out: &Out) -> Result<ExitCo
             let text = cp.to_text();
             match file {
                 Some(path) => {
-                    let (tmp, mut f) = AtomicFile::create(&path)?;
-                    std::io::Write::write_all(&mut f, text.as_bytes())
-                        .map_err(|e| CliError::io("writing", &path, &e))?;
-                    drop(f);
-                    tmp.commit()?;
+                    write_new(&path, text.as_bytes())?;
                     out.say(format!(
                         "wrote {}: keep it where the database administrator cannot rewrite it",
                         path.display()
@@ -580,11 +591,7 @@ pub(crate) fn checkpoint_key(path: &Path, create: bool) -> Result<CheckpointKey>
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret)
             .map_err(|e| CliError::new(crate::error::FAILED, format!("random bytes: {e}")))?;
-        let (tmp, mut f) = AtomicFile::create(path)?;
-        std::io::Write::write_all(&mut f, hex::encode(secret).as_bytes())
-            .map_err(|e| CliError::io("writing", path, &e))?;
-        drop(f);
-        tmp.commit()?;
+        write_new(path, hex::encode(secret).as_bytes())?;
     }
     let text = fs::read_to_string(path).map_err(|e| CliError::io("reading", path, &e))?;
     let secret = hex::decode(text.trim())

@@ -16,7 +16,9 @@ use pdpo_testkit::Generator;
 use serde_json::json;
 
 use crate::args::{DemoArgs, Global};
-use crate::commands::{AtomicFile, checkpoint_key, print_certificate, print_plan};
+use crate::commands::{
+    checkpoint_key, print_certificate, print_plan, write_new, write_subject_export, write_workspace_export,
+};
 use crate::error::{CliError, Result};
 use crate::open;
 use crate::out::Out;
@@ -71,10 +73,7 @@ fn prepare(dir: &Path) -> Result<()> {
 }
 
 fn write(path: &Path, text: &str) -> Result<()> {
-    let (tmp, mut f) = AtomicFile::create(path)?;
-    std::io::Write::write_all(&mut f, text.as_bytes()).map_err(|e| CliError::io("writing", path, &e))?;
-    drop(f);
-    tmp.commit()
+    write_new(path, text.as_bytes())
 }
 
 /// A contact worth showing: invoices (kept under IRO s.51C), a message shared with someone
@@ -83,7 +82,8 @@ async fn pick_subject(ws: &Workspace<Sql>, contacts: u64) -> Result<Key> {
     let mut fallback = None;
     for id in 1..=i64::try_from(contacts.min(500)).unwrap_or(500) {
         let key = Key::from(id);
-        let graph = SubjectGraph::collect(ws.store(), &key).await?;
+        // The stored values are enough to see which records exist: no decryption.
+        let graph = SubjectGraph::collect(ws.raw_store(), &key).await?;
         let has = |e: &str| graph.records.iter().any(|r| r.record.entity == e);
         if has("invoices") && has("attachments") {
             fallback.get_or_insert_with(|| key.clone());
@@ -191,11 +191,8 @@ pub(crate) async fn run(g: &Global, a: &DemoArgs, out: &Out) -> Result<ExitCode>
     // 4. The copy of the data.
     step.begin(4, "The copy of their data (s.18(1)(b), s.19), other people's data withheld (s.20)");
     let zip_path = dir.join(format!("subject-{subject}.zip"));
-    let (tmp, file) = AtomicFile::create(&zip_path)?;
-    let export = ws.export_subject(request.id, std::io::BufWriter::new(file)).await?;
-    drop(export.output);
-    tmp.commit()?;
-    for f in &export.manifest.files {
+    let manifest = write_subject_export(&ws, request.id, &zip_path).await?;
+    for f in &manifest.files {
         out.say(format!("   {:<34} {:>8} bytes", f.path, f.size));
     }
     ws.ledger().verify_identity(request.id, ws.actor()).await.map_err(pdpo::Error::from)?;
@@ -253,23 +250,11 @@ pub(crate) async fn run(g: &Global, a: &DemoArgs, out: &Out) -> Result<ExitCode>
     // 9. Workspace export.
     step.begin(9, "Export the whole workspace (entities as JSONL, attachments, audit log; ZIP64)");
     let ws_zip = dir.join("workspace-export.zip");
-    let (tmp, file) = AtomicFile::create(&ws_zip)?;
-    let bar = out.progress(0, "exporting");
-    let summary = ws
-        .export_workspace(std::io::BufWriter::new(file), |p| {
-            if let Some(t) = p.records_total {
-                bar.set_length(t);
-            }
-            bar.set_position(p.records_done);
-        })
-        .await?;
-    bar.finish_and_clear();
-    drop(summary.output);
-    tmp.commit()?;
+    let (manifest, expires) = write_workspace_export(&ws, &ws_zip, out).await?;
     out.say(format!(
         "   {} files; signed download link expires {}",
-        summary.manifest.files.len(),
-        summary.link.map(|l| l.expires_at.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default()
+        manifest.files.len(),
+        expires.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default()
     ));
     step.end("workspace export");
 
