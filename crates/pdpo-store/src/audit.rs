@@ -4,7 +4,7 @@
 //! The tables and the drop procedure are documented on [`SqlAuditStore`].
 
 use std::ops::ControlFlow;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use pdpo_audit::{AuditStore, Body, Chain, Digest, EntryRow, Head, Month, Partition, Seal};
@@ -42,7 +42,7 @@ const GONE: &str = "_pdpo_audit_gone_";
 ///
 /// | Table | What it holds |
 /// |---|---|
-/// | `_pdpo_audit_head` | One row (`id = 1`): the log's `origin` and its [`Head`] (`size`, `month` as `YYYY-MM`, `count`, `last`, `seals`, `sealed`, `seal`, `at` in µs since the epoch). Every append locks it (`SELECT … FOR UPDATE` on PostgreSQL; SQLite write transactions are `BEGIN IMMEDIATE`), which serialises writers into one linear chain. |
+/// | `_pdpo_audit_head` | One row (`id = 1`): the log's `origin` and its [`Head`] (`size`, `month` as `YYYY-MM`, `count`, `last`, `seals`, `sealed`, `seal`, `at` in µs since the epoch). Every append locks it (`SELECT … FOR UPDATE` on PostgreSQL; SQLite write transactions are `BEGIN IMMEDIATE`), which serialises writers into one linear chain. A handle that knows the committed head (its own last append) skips the read: it writes the new head with an `UPDATE` that matches only if the row still holds the head it chained on, and re-reads under lock when it does not. |
 /// | `_pdpo_audit_seals` | One row per closed month, in order (`seq` from 1): `month`, `count`, `last`, `prev`, `sealed_at` (µs), `hash` ([`Seal`]). Kept forever; triggers refuse `UPDATE` and `DELETE`. |
 /// | `_pdpo_audit_YYYY_MM` | The entries of one Hong Kong month ([`EntryRow`]): `idx` (primary key, from 0), `recorded_at` (µs), `prev`, `hash`, `body` (the canonical event bytes). SQLite: one table per month. PostgreSQL: a partition of `_pdpo_audit_entries`, which is `PARTITION BY LIST (month)` with `month = YYYYMM` as an extra column. Created on demand by the first append of the month, inside that append's transaction. |
 ///
@@ -86,6 +86,11 @@ struct Inner {
     dialect: Dialect,
     chain: Chain,
     clock: Arc<dyn Clock>,
+    /// The head as this handle last saw it committed: a hint that spares appends the head read.
+    /// Every append that uses it checks it against the stored row in the same statement that
+    /// writes the new head (see [`SqlAuditStore::append_bodies`]), so a stale hint costs a
+    /// re-read, never a wrong chain.
+    known: Mutex<Option<Head>>,
 }
 
 impl std::fmt::Debug for SqlAuditStore {
@@ -357,6 +362,41 @@ async fn write_head(conn: &mut Conn<'_>, head: &Head) -> Result<(), StoreError> 
     execute(conn, sql, "writing the audit head").await.map(drop)
 }
 
+/// Writes `new` over the head row if it still holds `known`; whether it did.
+async fn write_head_if(conn: &mut Conn<'_>, known: &Head, new: &Head) -> Result<bool, StoreError> {
+    let dialect = dialect_of(conn);
+    let same = match dialect {
+        Dialect::Sqlite => " IS ",
+        Dialect::Postgres => " IS NOT DISTINCT FROM ",
+    };
+    let month = |m: Option<Month>| m.map_or(Bind::Null, |m| Bind::Text(m.to_string()));
+    let mut sql = Sql::new(dialect);
+    sql.push("UPDATE _pdpo_audit_head SET size = ").bind(int(new.size, "head size")?, None);
+    sql.push(", month = ").bind(month(new.month), None);
+    sql.push(", count = ").bind(int(new.count, "head count")?, None);
+    sql.push(", last = ").bind(Bind::Bytes(new.last.0.to_vec()), None);
+    sql.push(", seals = ").bind(int(new.seals, "head seals")?, None);
+    sql.push(", sealed = ").bind(month(new.sealed), None);
+    sql.push(", seal = ").bind(Bind::Bytes(new.seal.0.to_vec()), None);
+    sql.push(", at = ").bind(Bind::Int(new.at.timestamp_micros()), None);
+    sql.push(" WHERE id = 1 AND size = ").bind(int(known.size, "head size")?, None);
+    sql.push(" AND month").push(same).bind(month(known.month), None);
+    sql.push(" AND count = ").bind(int(known.count, "head count")?, None);
+    sql.push(" AND last = ").bind(Bind::Bytes(known.last.0.to_vec()), None);
+    sql.push(" AND seals = ").bind(int(known.seals, "head seals")?, None);
+    sql.push(" AND sealed").push(same).bind(month(known.sealed), None);
+    sql.push(" AND seal = ").bind(Bind::Bytes(known.seal.0.to_vec()), None);
+    sql.push(" AND at = ").bind(Bind::Int(known.at.timestamp_micros()), None);
+    Ok(execute(conn, sql, "writing the audit head").await? == 1)
+}
+
+/// The result of chaining a batch on a head.
+struct Chained {
+    head: Head,
+    seals: Vec<(u64, Seal)>,
+    runs: Vec<(Month, Vec<EntryRow>)>,
+}
+
 async fn insert_seal(conn: &mut Conn<'_>, seq: u64, s: &Seal) -> Result<(), StoreError> {
     let mut sql = Sql::new(dialect_of(conn));
     sql.push("INSERT INTO _pdpo_audit_seals (seq, month, count, last, prev, sealed_at, hash) VALUES (");
@@ -461,7 +501,8 @@ impl SqlAuditStore {
             )));
         }
         h.commit().await.map_err(Error::db("committing"))?;
-        Ok(Self { inner: Arc::new(Inner { pool, dialect, chain, clock }) })
+        let known = Mutex::new(Some(stored.head));
+        Ok(Self { inner: Arc::new(Inner { pool, dialect, chain, clock, known }) })
     }
 
     /// The pool.
@@ -481,9 +522,10 @@ impl SqlAuditStore {
         self.inner.pool.acquire().await.map_err(|e| store_error(&e, "connecting", false))
     }
 
-    /// Appends `events` to the log on `conn` (a transaction the caller commits or rolls back):
-    /// locks the head, chains the events, inserts the seal and rows, writes the head back.
-    /// `step` runs before each statement (fault injection).
+    /// Appends `events` to the log on `conn` (a transaction the caller commits or rolls back),
+    /// as [`append_bodies`](Self::append_bodies) describes; returns the new head, which the
+    /// caller passes to [`remember`](Self::remember) once committed. `step` runs before each
+    /// statement (fault injection).
     pub(crate) async fn append_on(
         &self,
         conn: &mut Conn<'_>,
@@ -496,31 +538,22 @@ impl SqlAuditStore {
         self.append_bodies(conn, bodies, step).await
     }
 
-    async fn append_bodies(
-        &self,
-        conn: &mut Conn<'_>,
-        bodies: Vec<Body>,
-        step: &mut (dyn FnMut() -> Result<(), StoreError> + Send),
-    ) -> Result<Head, StoreError> {
-        step()?;
-        let stored = read_head(conn, true).await?;
-        let mut head = stored.head;
-        if bodies.is_empty() {
-            return Ok(head);
-        }
-        let chain = &self.inner.chain;
-        if stored.origin != chain.origin().as_str() {
-            return Err(StoreError::new(
-                StoreErrorKind::Audit,
-                format!("this database holds the audit log `{}`, not `{}`", stored.origin, chain.origin()),
-            ));
-        }
-        let now = self.inner.clock.now();
-        // Runs of rows per month, in order (one batch spans at most two months).
+    /// Records `head` as committed (called after the commit of an append that returned it).
+    pub(crate) fn remember(&self, head: Head) {
+        *self.inner.known.lock().unwrap_or_else(PoisonError::into_inner) = Some(head);
+    }
+
+    fn known(&self) -> Option<Head> {
+        self.inner.known.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Chains `bodies` on `head`: the new head, the seals to insert (with their numbers) and
+    /// the rows, in runs per month (one batch spans at most two months).
+    fn chain_on(&self, mut head: Head, bodies: Vec<Body>, now: DateTime<Utc>) -> Chained {
         let mut runs: Vec<(Month, Vec<EntryRow>)> = Vec::new();
         let mut seals = Vec::new();
         for body in bodies {
-            let a = chain.append(&mut head, body, now);
+            let a = self.inner.chain.append(&mut head, body, now);
             if let Some(seal) = a.seal {
                 seals.push((head.seals, seal));
             }
@@ -529,6 +562,52 @@ impl SqlAuditStore {
                 _ => runs.push((a.month, vec![a.row])),
             }
         }
+        Chained { head, seals, runs }
+    }
+
+    /// Appends on `conn` (inside the caller's transaction) and returns the new head.
+    ///
+    /// Fast path, when this handle knows the committed head and the batch neither seals a
+    /// month nor starts one: the events are chained on the known head, then one `UPDATE` writes
+    /// the new head only where the stored row still equals the known one (the writers'
+    /// serialisation point: SQLite's write lock is held since `BEGIN IMMEDIATE`, PostgreSQL
+    /// locks the row and rechecks the condition), then the rows are inserted. Two statements.
+    /// If the stored head differs (another handle or process appended, a transaction rolled
+    /// back), the slow path runs: the head row is read under lock, the events chained on it,
+    /// the seals, partition and rows inserted, the head written.
+    async fn append_bodies(
+        &self,
+        conn: &mut Conn<'_>,
+        bodies: Vec<Body>,
+        step: &mut (dyn FnMut() -> Result<(), StoreError> + Send),
+    ) -> Result<Head, StoreError> {
+        let now = self.inner.clock.now();
+        if let Some(known) = self.known().filter(|_| !bodies.is_empty()) {
+            let fast = self.chain_on(known.clone(), bodies.clone(), now);
+            let starts_month = fast.runs.iter().any(|(_, rows)| rows.first().is_some_and(|r| r.index == 0));
+            if fast.seals.is_empty() && !starts_month {
+                step()?;
+                if write_head_if(conn, &known, &fast.head).await? {
+                    for (month, rows) in &fast.runs {
+                        insert_rows(conn, *month, rows, step).await?;
+                    }
+                    return Ok(fast.head);
+                }
+            }
+        }
+        step()?;
+        let stored = read_head(conn, true).await?;
+        if bodies.is_empty() {
+            return Ok(stored.head);
+        }
+        let chain = &self.inner.chain;
+        if stored.origin != chain.origin().as_str() {
+            return Err(StoreError::new(
+                StoreErrorKind::Audit,
+                format!("this database holds the audit log `{}`, not `{}`", stored.origin, chain.origin()),
+            ));
+        }
+        let Chained { head, seals, runs } = self.chain_on(stored.head, bodies, now);
         for (seq, seal) in &seals {
             step()?;
             insert_seal(conn, *seq, seal).await?;
@@ -588,6 +667,7 @@ impl SqlAuditStore {
         match self.append_bodies(&mut h.conn(), bodies, &mut || Ok(())).await {
             Ok(head) => {
                 h.commit().await.map_err(|e| store_error(&e, "committing", false))?;
+                self.remember(head.clone());
                 Ok(head)
             }
             Err(e) => {

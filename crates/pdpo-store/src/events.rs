@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use pdpo_audit::Head;
 use pdpo_core::{AuditEvent, EventSink, StoreError, StoreErrorKind};
 
 use crate::SqlAuditStore;
@@ -38,18 +39,19 @@ impl std::fmt::Debug for EventTarget {
 
 /// Writes `events` to `target` on `h` (a transaction). `step` is called before each statement
 /// (the fault-injection hook of [`SqlStore::inject_failure_at`](crate::SqlStore::inject_failure_at));
-/// an error from it aborts the write.
+/// an error from it aborts the write. With an audit log, returns its new head: pass it to
+/// [`SqlAuditStore::remember`] once the transaction committed.
 pub(crate) async fn write_events(
     h: &mut Handle,
     dialect: Dialect,
     target: &EventTarget,
     events: &[AuditEvent],
     step: &mut (dyn FnMut() -> Result<(), StoreError> + Send),
-) -> Result<(), StoreError> {
+) -> Result<Option<Head>, StoreError> {
     match target {
         EventTarget::Sink(sink) => {
             step()?;
-            sink.append(events).map_err(|e| {
+            sink.append(events).map(|()| None).map_err(|e| {
                 StoreError::new(
                     StoreErrorKind::Audit,
                     "the audit sink refused the events; nothing was applied",
@@ -58,8 +60,8 @@ pub(crate) async fn write_events(
             })
         }
         // A change set without events leaves the log (and its head lock) alone.
-        EventTarget::Audit(_) if events.is_empty() => Ok(()),
-        EventTarget::Audit(log) => log.append_on(&mut h.conn(), events, step).await.map(drop),
+        EventTarget::Audit(_) if events.is_empty() => Ok(None),
+        EventTarget::Audit(log) => log.append_on(&mut h.conn(), events, step).await.map(Some),
         EventTarget::Table => {
             for ev in events {
                 let json = serde_json::to_string(ev).map_err(|_| {
@@ -88,7 +90,7 @@ pub(crate) async fn write_events(
                     .await
                     .map_err(|e| store_error(&e, &format!("appending audit event {}", ev.id), false))?;
             }
-            Ok(())
+            Ok(None)
         }
     }
 }

@@ -206,7 +206,7 @@ impl SqlRequestStore {
             let what = format!("adding log-book entry {}", e.id);
             h.execute(self.insert_entry(e)?).await.map_err(|err| store_error(&err, &what, false))?;
         }
-        write_events(h, self.dialect, &self.events, &write.events, &mut || Ok(())).await
+        write_events(h, self.dialect, &self.events, &write.events, &mut || Ok(())).await.map(drop)
     }
 
     async fn fetch_json<T: serde::de::DeserializeOwned>(

@@ -312,8 +312,9 @@ impl SqlStore {
 
     /// Testing aid: the next change set fails just before its statement number `at` (0-based,
     /// counting data statements, then the event statements (with an audit log: head lock, seal,
-    /// partition, rows, head write), then outbox inserts), after the earlier statements
-    /// ran, as if the backend failed there. Cleared after one use.
+    /// partition, rows, head write; or, when the log's handle knows the committed head and the
+    /// events stay in its month, head write then rows), then outbox inserts), after the earlier
+    /// statements ran, as if the backend failed there. Cleared after one use.
     ///
     /// Consecutive inserts are written as multi-row statements, so a run of inserts counts one
     /// statement per entity and column list (at most 1,000 rows each), not one
@@ -643,6 +644,7 @@ impl SqlStore {
         cs: ChangeSet,
         tenant: Option<&str>,
         fail_at: Option<usize>,
+        head: &mut Option<pdpo_audit::Head>,
     ) -> Result<Applied, StoreError> {
         let dialect = self.inner.dialect;
         let mut applied = Applied::default();
@@ -743,7 +745,8 @@ impl SqlStore {
             }
         }
         applied.events = cs.events.len() as u64;
-        write_events(h, dialect, &self.events, &cs.events, &mut || self.step(fail_at, &mut n)).await?;
+        *head =
+            write_events(h, dialect, &self.events, &cs.events, &mut || self.step(fail_at, &mut n)).await?;
         for id in &cs.blob_deletes {
             let mut sql = Sql::new(dialect);
             sql.push("INSERT INTO _pdpo_blob_outbox (blob_id) VALUES (")
@@ -847,9 +850,13 @@ impl DataStore for SqlStore {
         let fail_at = self.inner.fail_at.lock().unwrap_or_else(PoisonError::into_inner).take();
         let mut h =
             self.inner.pool.begin().await.map_err(|e| store_error(&e, "starting a transaction", false))?;
-        match self.apply_in(&mut h, changes, tenant, fail_at).await {
+        let mut head = None;
+        match self.apply_in(&mut h, changes, tenant, fail_at, &mut head).await {
             Ok(applied) => {
                 h.commit().await.map_err(|e| store_error(&e, "committing", false))?;
+                if let (EventTarget::Audit(log), Some(head)) = (&self.events, head) {
+                    log.remember(head);
+                }
                 Ok(applied)
             }
             Err(e) => {

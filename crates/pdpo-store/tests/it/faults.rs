@@ -246,3 +246,120 @@ async fn a_refused_audit_append_rolls_back_the_data() {
     assert_eq!(dump(&s).await, before);
     assert_eq!(log.head().await.unwrap().size, 0);
 }
+
+/// An update of person 1's name with two events whose ids are numbered from `n`.
+fn renaming(n: u64, name: &str) -> ChangeSet {
+    let mut set = BTreeMap::new();
+    set.insert("name".to_owned(), Value::from(name));
+    let actor = Actor::system("fault-test").unwrap();
+    let at = DateTime::from_timestamp(1_750_000_000, 0).unwrap();
+    let mut cs = ChangeSet::new();
+    cs.update(RecordRef::new(id("people"), Key::from(1)), set);
+    for k in n..n + 2 {
+        cs.event(
+            AuditEvent::new(AuditAction::Update, actor.clone(), at).with_id(uuid::Uuid::from_u64_pair(7, k)),
+        );
+    }
+    cs
+}
+
+/// Once the log's handle knows the committed head (after an append of its own), a change set's
+/// events take two statements: the head written where it still holds the known head, then the
+/// rows. With one update that makes three statements; a failure at each leaves data and log
+/// unchanged, and the next append still chains on the right head.
+async fn known_head_failures_change_nothing(s: SqlStore) {
+    let clock = Arc::new(FixedClock::new(DateTime::from_timestamp(1_750_000_000, 0).unwrap()));
+    let log = SqlAuditStore::open(s.pool().clone(), ORIGIN, clock.clone()).await.unwrap();
+    let s = s.with_audit(log.clone());
+    let mut load = ChangeSet::new();
+    for r in records() {
+        load.insert(r);
+    }
+    s.apply(load).await.unwrap();
+    let reference = MemoryAuditStore::with_clock(ORIGIN, clock);
+    let first = renaming(0, "CHAN Tai-man");
+    s.apply(first.clone()).await.unwrap();
+    reference.append(&first.events).await.unwrap();
+    let before = dump(&s).await;
+    let log_before = snapshot(&log).await;
+    assert_eq!(log_before, reference.snapshot());
+    let cs = renaming(2, "Chan Tai Man");
+    let statements = 3;
+    for at in 0..statements {
+        s.inject_failure_at(at);
+        let err = s.apply(cs.clone()).await.expect_err("the injected failure must fail the change set");
+        assert_eq!(err.kind(), StoreErrorKind::Backend, "statement {at}: {err}");
+        assert_eq!(dump(&s).await, before, "a failure at statement {at} left data changes behind");
+        assert_eq!(snapshot(&log).await, log_before, "a failure at statement {at} changed the audit log");
+    }
+    s.inject_failure_at(statements);
+    s.apply(cs.clone()).await.unwrap();
+    reference.append(&cs.events).await.unwrap();
+    assert_eq!(snapshot(&log).await, reference.snapshot());
+    assert!(verify(&log, Scope::All).await.unwrap().is_clean());
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn sqlite_known_head_fault_injection() {
+    let h = SqliteHarness::new();
+    known_head_failures_change_nothing(h.open(&fixture_schema(false), None).await).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn postgres_known_head_fault_injection() {
+    let Some(admin) = pg_admin().await else { return };
+    let schemas = PgSchemas::new(admin);
+    known_head_failures_change_nothing(schemas.harness().open(&fixture_schema(false), None).await).await;
+    schemas.drop_all().await;
+}
+
+/// Two handles on one log, each with its own idea of the head: appends through either, in any
+/// interleaving (and a rolled-back one), give the log the reference gets from the same events.
+async fn stale_known_heads_rechain(s: SqlStore) {
+    let clock = Arc::new(FixedClock::new(DateTime::from_timestamp(1_750_000_000, 0).unwrap()));
+    let a = SqlAuditStore::open(s.pool().clone(), ORIGIN, clock.clone()).await.unwrap();
+    let b = SqlAuditStore::open(s.pool().clone(), ORIGIN, clock.clone()).await.unwrap();
+    let mut load = ChangeSet::new();
+    for r in records() {
+        load.insert(r);
+    }
+    s.apply(load).await.unwrap();
+    let (sa, sb) = (s.clone().with_audit(a.clone()), s.with_audit(b.clone()));
+    let reference = MemoryAuditStore::with_clock(ORIGIN, clock);
+    let mut n = 0;
+    for (i, store) in [&sa, &sa, &sb, &sa, &sb, &sb, &sa].into_iter().enumerate() {
+        let cs = renaming(n, &format!("Name {i}"));
+        n += 2;
+        if i == 3 {
+            // Fails after the head write: rolled back, so `a`'s known head stays the committed one.
+            store.inject_failure_at(2);
+            assert!(store.apply(cs.clone()).await.is_err());
+        }
+        store.apply(cs.clone()).await.unwrap();
+        reference.append(&cs.events).await.unwrap();
+        assert_eq!(snapshot(&a).await, reference.snapshot(), "after change set {i}");
+    }
+    // Plain appends through the other handle interleave too.
+    let more = renaming(n, "unused").events;
+    b.append(&more).await.unwrap();
+    reference.append(&more).await.unwrap();
+    let last = renaming(n + 2, "Last");
+    sa.apply(last.clone()).await.unwrap();
+    reference.append(&last.events).await.unwrap();
+    assert_eq!(snapshot(&a).await, reference.snapshot());
+    assert!(verify(&a, Scope::All).await.unwrap().is_clean());
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn sqlite_stale_known_heads_rechain() {
+    let h = SqliteHarness::new();
+    stale_known_heads_rechain(h.open(&fixture_schema(false), None).await).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn postgres_stale_known_heads_rechain() {
+    let Some(admin) = pg_admin().await else { return };
+    let schemas = PgSchemas::new(admin);
+    stale_known_heads_rechain(schemas.harness().open(&fixture_schema(false), None).await).await;
+    schemas.drop_all().await;
+}
