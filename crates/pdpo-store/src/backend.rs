@@ -5,7 +5,7 @@ use pdpo_core::Value;
 use sqlx::{Row, TypeInfo, ValueRef};
 
 use crate::column::Col;
-use crate::column::{from_bytes, from_float, from_int, from_text};
+use crate::column::{from_bytes, from_float, from_int, from_str, from_text};
 use crate::sql::{Bind, Dialect, Sql};
 
 /// A connection pool of one of the supported backends.
@@ -156,6 +156,17 @@ pub(crate) fn bind_pg<'q>(
     q
 }
 
+/// Decodes column `i` of a SQLite row from its raw value, in one lookup.
+#[cfg(feature = "sqlite")]
+fn sqlite_decode<'r, T: sqlx::Decode<'r, sqlx::Sqlite>>(
+    raw: sqlx::sqlite::SqliteValueRef<'r>,
+    i: usize,
+) -> Result<T, sqlx::Error> {
+    T::decode(raw).map_err(|source| sqlx::Error::ColumnDecode { index: i.to_string(), source })
+}
+
+/// Decodes a SQLite row by its values' storage classes. Text is parsed from the borrowed
+/// value (JSON, timestamps, numbers) and copied only when it stays text.
 #[cfg(feature = "sqlite")]
 fn decode_sqlite(row: &sqlx::sqlite::SqliteRow, cols: &[&Col]) -> Result<Vec<Value>, sqlx::Error> {
     let mut out = Vec::with_capacity(cols.len());
@@ -166,10 +177,10 @@ fn decode_sqlite(row: &sqlx::sqlite::SqliteRow, cols: &[&Col]) -> Result<Vec<Val
             continue;
         }
         let v = match raw.type_info().name() {
-            "INTEGER" => from_int(row.try_get_unchecked::<i64, _>(i)?, col.ty),
-            "REAL" => from_float(row.try_get_unchecked::<f64, _>(i)?, col.ty),
-            "BLOB" => from_bytes(row.try_get_unchecked::<Vec<u8>, _>(i)?, col.ty),
-            _ => from_text(row.try_get_unchecked::<String, _>(i)?, col.ty),
+            "INTEGER" => from_int(sqlite_decode::<i64>(raw, i)?, col.ty),
+            "REAL" => from_float(sqlite_decode::<f64>(raw, i)?, col.ty),
+            "BLOB" => from_bytes(sqlite_decode::<Vec<u8>>(raw, i)?, col.ty),
+            _ => from_str(sqlite_decode::<&str>(raw, i)?, col.ty),
         };
         out.push(v);
     }
@@ -247,6 +258,21 @@ impl Handle {
         match self.conn() {
             #[cfg(feature = "sqlite")]
             Conn::Sqlite(c) => Ok(bind_sqlite(sqlx::query(text), binds).execute(c).await?.rows_affected()),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(c) => Ok(bind_pg(sqlx::query(text), binds).execute(c).await?.rows_affected()),
+        }
+    }
+
+    /// Runs a statement that is not kept prepared on SQLite (one whose text is unlikely to
+    /// recur, such as a multi-row insert of an odd row count: cached, its compiled program would
+    /// take memory and evict statements that do recur); returns the number of rows affected.
+    pub(crate) async fn execute_once(&mut self, sql: Sql) -> Result<u64, sqlx::Error> {
+        let (text, binds) = sql.finish();
+        match self.conn() {
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(c) => {
+                Ok(bind_sqlite(sqlx::query(text), binds).persistent(false).execute(c).await?.rows_affected())
+            }
             #[cfg(feature = "postgres")]
             Conn::Postgres(c) => Ok(bind_pg(sqlx::query(text), binds).execute(c).await?.rows_affected()),
         }

@@ -248,6 +248,26 @@ pub(crate) fn from_text(s: String, ty: ColumnType) -> Value {
     }
 }
 
+/// Parses text borrowed from a row: like [`from_text`], copying the text only when it stays
+/// text.
+pub(crate) fn from_str(s: &str, ty: ColumnType) -> Value {
+    let parsed = match ty {
+        ColumnType::Json | ColumnType::Array => serde_json::from_str(s).ok().map(Value::Json),
+        ColumnType::Decimal => s.parse().ok().map(Value::Decimal),
+        ColumnType::Timestamp => parse_timestamp(s).map(Value::Timestamp),
+        ColumnType::Date => NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(Value::Date),
+        ColumnType::Uuid => s.parse().ok().map(Value::Uuid),
+        ColumnType::Bool => match s {
+            "1" | "true" | "t" | "TRUE" => Some(Value::Bool(true)),
+            "0" | "false" | "f" | "FALSE" => Some(Value::Bool(false)),
+            _ => None,
+        },
+        ColumnType::Int => s.parse().ok().map(Value::Int),
+        _ => None,
+    };
+    parsed.unwrap_or_else(|| Value::Text(s.to_owned()))
+}
+
 /// An integer read from a column of type `ty`.
 pub(crate) fn from_int(i: i64, ty: ColumnType) -> Value {
     match ty {
@@ -322,5 +342,41 @@ mod tests {
         assert_eq!(from_text("not json".into(), ColumnType::Json), Value::Text("not json".into()));
         assert_eq!(from_float(880.5, ColumnType::Decimal).render(), "880.5");
         assert_eq!(from_int(12, ColumnType::Decimal).render(), "12");
+    }
+
+    #[test]
+    fn borrowed_text_parses_as_owned_text() {
+        let types = [
+            ColumnType::Json,
+            ColumnType::Array,
+            ColumnType::Decimal,
+            ColumnType::Timestamp,
+            ColumnType::Date,
+            ColumnType::Uuid,
+            ColumnType::Bool,
+            ColumnType::Int,
+            ColumnType::Text,
+            ColumnType::Float,
+        ];
+        let texts = [
+            "[1,4]",
+            "{\"vip\":true}",
+            "not json",
+            "880.50",
+            "2023-11-14 22:13:20",
+            "2023-11-14T22:13:20.5Z",
+            "2024-02-29",
+            "67e55044-10b1-426f-9247-bb680e5fe0c8",
+            "TRUE",
+            "0",
+            "-17",
+            "",
+            "CHAN Tai Man",
+        ];
+        for ty in types {
+            for t in texts {
+                assert_eq!(from_str(t, ty), from_text(t.to_owned(), ty), "{t:?} as {ty:?}");
+            }
+        }
     }
 }

@@ -224,7 +224,16 @@ impl SqlStore {
                 .await
                 .map_err(|e| store_error(&e, &what(), false))?;
         }
-        let err = match h.execute(self.insert_sql(table, rows)).await {
+        // Full statements recur from one change set to the next and stay prepared; the odd-sized
+        // rest of a run rarely recurs, so it is not cached (see `Handle::execute_once`).
+        let full = MAX_ROWS.min(self.inner.dialect.max_binds() / first.cols.len().max(1));
+        let sql = self.insert_sql(table, rows);
+        let run = if rows.len() == full || rows.len() == 1 {
+            h.execute(sql).await
+        } else {
+            h.execute_once(sql).await
+        };
+        let err = match run {
             Ok(_) if guarded => {
                 return h
                     .execute(savepoint("RELEASE SAVEPOINT pdpo_insert"))
