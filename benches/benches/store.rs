@@ -1,6 +1,7 @@
 //! pdpo-store benches: `SubjectGraph::collect` per subject with 100k contacts (SQLite, and
 //! PostgreSQL when `PDPO_TEST_POSTGRES_URL` or the default test server is reachable), and
-//! `scan_page` throughput on SQLite.
+//! `scan_page` throughput on SQLite; on PostgreSQL also `collect` of one subject with 10k
+//! records.
 //!
 //! `cargo bench -p pdpo-bench --bench store` (medians in `target/criterion/store*/*/new/estimates.json`).
 //! The PostgreSQL group loads into a fresh database `pdpo_bench_<pid>` and drops it afterwards.
@@ -85,6 +86,26 @@ async fn fill(store: SqlStore) -> SqlStore {
     store
 }
 
+/// Contact `id` with 5,000 orders and 5,000 notes (keys above the bulk data's).
+async fn add_big_subject(store: &SqlStore, id: i64) {
+    let e = Identifier::from_static;
+    let mut cs = ChangeSet::new();
+    cs.insert(Record::new(e("contacts"), Key::from(id)).with("name", "WONG Siu Ming"));
+    for n in 0..5_000 {
+        cs.insert(
+            Record::new(e("orders"), Key::from(10 * CONTACTS + 100 + n))
+                .with("contact_id", id)
+                .with("total", "12.00"),
+        );
+        cs.insert(
+            Record::new(e("notes"), Key::from(10 * CONTACTS + 100 + n))
+                .with("contact_id", id)
+                .with("body", "visit"),
+        );
+    }
+    store.apply(cs).await.unwrap();
+}
+
 /// The same data in a fresh PostgreSQL database, or `None` when the server is unreachable.
 /// Returns the admin pool and the database name too, to drop it afterwards.
 fn setup_pg(rt: &tokio::runtime::Runtime) -> Option<(SqlStore, sqlx::PgPool, String)> {
@@ -161,6 +182,16 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             subject = subject * 7919 % CONTACTS + 1;
             let graph = rt.block_on(SubjectGraph::collect(&pg, &Key::from(subject))).unwrap();
+            black_box(graph.records.len())
+        });
+    });
+    // One subject with 10k records: 5,000 orders and 5,000 notes on a new contact.
+    let big = CONTACTS + 1;
+    rt.block_on(add_big_subject(&pg, big));
+    g.bench_function("collect_10k_record_subject", |b| {
+        b.iter(|| {
+            let graph = rt.block_on(SubjectGraph::collect(&pg, &Key::from(big))).unwrap();
+            assert_eq!(graph.records.len(), 10_001);
             black_box(graph.records.len())
         });
     });

@@ -200,7 +200,28 @@ async fn execute(conn: &mut Conn<'_>, sql: Sql, what: &str) -> Result<u64, Store
     done.map_err(|e| store_error(&e, what, false))
 }
 
-/// Runs a query on a borrowed connection and maps each row.
+/// Runs a statement whose text fixes its parameter types (pdpo's own tables, binds of one
+/// type each) on a borrowed connection, kept prepared on PostgreSQL: one round trip instead of
+/// a parse and an execute. Returns the rows affected.
+async fn execute_kept(conn: &mut Conn<'_>, sql: Sql, what: &str) -> Result<u64, StoreError> {
+    match conn {
+        #[cfg(feature = "postgres")]
+        Conn::Postgres(c) => {
+            let (text, binds) = sql.finish();
+            crate::backend::bind_pg(sqlx::query(text), binds)
+                .persistent(true)
+                .execute(&mut **c)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(|e| store_error(&e, what, false))
+        }
+        #[allow(unreachable_patterns)]
+        _ => execute(conn, sql, what).await,
+    }
+}
+
+/// Runs a query on a borrowed connection and maps each row. Every query of the log has a text
+/// that fixes its parameter types, so it is kept prepared on PostgreSQL too.
 async fn fetch<T>(
     conn: &mut Conn<'_>,
     sql: Sql,
@@ -216,6 +237,7 @@ async fn fetch<T>(
             .and_then(|rows| rows.iter().map(|r| map(r)).collect()),
         #[cfg(feature = "postgres")]
         Conn::Postgres(c) => crate::backend::bind_pg(sqlx::query(text), binds)
+            .persistent(true)
             .fetch_all(&mut **c)
             .await
             .and_then(|rows| rows.iter().map(|r| map(r)).collect()),
@@ -359,7 +381,7 @@ async fn write_head(conn: &mut Conn<'_>, head: &Head) -> Result<(), StoreError> 
     sql.push(", seal = ").bind(Bind::Bytes(head.seal.0.to_vec()), None);
     sql.push(", at = ").bind(Bind::Int(head.at.timestamp_micros()), None);
     sql.push(" WHERE id = 1");
-    execute(conn, sql, "writing the audit head").await.map(drop)
+    execute_kept(conn, sql, "writing the audit head").await.map(drop)
 }
 
 /// Writes `new` over the head row if it still holds `known`; whether it did.
@@ -407,7 +429,7 @@ async fn insert_seal(conn: &mut Conn<'_>, seq: u64, s: &Seal) -> Result<(), Stor
     sql.bind(Bind::Bytes(s.prev.0.to_vec()), None).push(", ");
     sql.bind(Bind::Int(s.sealed_at.timestamp_micros()), None).push(", ");
     sql.bind(Bind::Bytes(s.hash.0.to_vec()), None).push(")");
-    execute(conn, sql, &format!("inserting the seal of {}", s.month)).await.map(drop)
+    execute_kept(conn, sql, &format!("inserting the seal of {}", s.month)).await.map(drop)
 }
 
 async fn create_partition(conn: &mut Conn<'_>, month: Month) -> Result<(), StoreError> {
@@ -429,7 +451,8 @@ async fn create_partition(conn: &mut Conn<'_>, month: Month) -> Result<(), Store
     execute(conn, sql, &format!("creating the audit partition of {month}")).await.map(drop)
 }
 
-/// Inserts `rows` into `month`'s table, in multi-row statements.
+/// Inserts `rows` into `month`'s table: multi-row statements on SQLite, one `unnest` statement
+/// on PostgreSQL.
 async fn insert_rows(
     conn: &mut Conn<'_>,
     month: Month,
@@ -438,6 +461,15 @@ async fn insert_rows(
 ) -> Result<(), StoreError> {
     let dialect = dialect_of(conn);
     let table = quoted(&table_name(PREFIX, month))?;
+    match conn {
+        #[cfg(feature = "postgres")]
+        Conn::Postgres(c) => {
+            step()?;
+            return insert_rows_pg(c, month, &table, rows).await;
+        }
+        #[allow(unreachable_patterns)]
+        _ => {}
+    }
     let per_row = if dialect == Dialect::Postgres { 6 } else { 5 };
     for chunk in rows.chunks(MAX_BINDS / per_row) {
         let mut sql = Sql::new(dialect);
@@ -462,6 +494,53 @@ async fn insert_rows(
         execute(conn, sql, &format!("appending to the audit partition of {month}")).await?;
     }
     Ok(())
+}
+
+/// PostgreSQL: every row of `month` in one `INSERT ... SELECT ... FROM unnest(...)` of five
+/// array binds, whatever the batch size: one statement, one text per month (kept prepared), and
+/// no per-row placeholders for the server to parse and plan.
+#[cfg(feature = "postgres")]
+async fn insert_rows_pg(
+    conn: &mut sqlx::PgConnection,
+    month: Month,
+    table: &Quoted,
+    rows: &[EntryRow],
+) -> Result<(), StoreError> {
+    let mut idx = Vec::with_capacity(rows.len());
+    let mut at = Vec::with_capacity(rows.len());
+    let (mut prev, mut hash, mut body) =
+        (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
+    for r in rows {
+        idx.push(
+            i64::try_from(r.index)
+                .map_err(|_| corrupt("audit log: entry index exceeds the SQL integer range".into()))?,
+        );
+        at.push(r.recorded_at.timestamp_micros());
+        prev.push(&r.prev.0[..]);
+        hash.push(&r.hash.0[..]);
+        body.push(&r.body[..]);
+    }
+    let mut sql = Sql::new(Dialect::Postgres);
+    sql.push("INSERT INTO ").ident(table);
+    sql.push(" (month, idx, recorded_at, prev, hash, body) SELECT ").int(month_key(month));
+    // The five placeholders are bound below, in this order, with these array types.
+    sql.push(
+        ", u.idx, u.recorded_at, u.prev, u.hash, u.body FROM unnest(CAST($1 AS bigint[]), \
+         CAST($2 AS bigint[]), CAST($3 AS bytea[]), CAST($4 AS bytea[]), CAST($5 AS bytea[])) \
+         AS u(idx, recorded_at, prev, hash, body)",
+    );
+    let (text, _) = sql.finish();
+    sqlx::query(text)
+        .persistent(true)
+        .bind(idx)
+        .bind(at)
+        .bind(prev)
+        .bind(hash)
+        .bind(body)
+        .execute(&mut *conn)
+        .await
+        .map(drop)
+        .map_err(|e| store_error(&e, &format!("appending to the audit partition of {month}"), false))
 }
 
 impl SqlAuditStore {

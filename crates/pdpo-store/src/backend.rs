@@ -447,3 +447,31 @@ impl Handle {
         }
     }
 }
+
+impl Handle {
+    /// [`fetch`](Self::fetch) for a statement whose text fixes the types of its binds (every
+    /// bind has the same type on every call with that text): on PostgreSQL the statement is kept
+    /// prepared on the connection (sqlx's per-connection cache), so a repeated lookup costs one
+    /// round trip instead of a parse and an execute. The same as `fetch` on SQLite.
+    pub(crate) async fn fetch_kept(
+        &mut self,
+        sql: Sql,
+        cols: &[&Col],
+    ) -> Result<Vec<Vec<Value>>, sqlx::Error> {
+        match self.conn() {
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(c) => {
+                let (text, binds) = sql.finish();
+                bind_pg(sqlx::query(text), binds)
+                    .persistent(true)
+                    .fetch_all(c)
+                    .await?
+                    .iter()
+                    .map(|r| decode_pg(r, cols))
+                    .collect()
+            }
+            #[allow(unreachable_patterns)]
+            _ => self.fetch(sql, cols).await,
+        }
+    }
+}

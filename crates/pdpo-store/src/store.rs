@@ -426,6 +426,9 @@ impl SqlStore {
                 columns.len()
             )));
         }
+        if let Some(arrays) = pg_key_arrays(self.inner.dialect, columns, keys) {
+            return self.select_any_pg(h, table, columns, arrays, tenant).await;
+        }
         let per_chunk = (MAX_BINDS / columns.len()).max(1);
         let mut out = Vec::new();
         for chunk in keys.chunks(per_chunk) {
@@ -467,6 +470,61 @@ impl SqlStore {
             out.extend(self.run_select(h, table, sql).await?);
         }
         Ok(out)
+    }
+
+    /// Runs a select whose text fixes the types of its binds, kept prepared on PostgreSQL (see
+    /// [`Handle::fetch_kept`]).
+    async fn run_select_kept(
+        &self,
+        h: &mut Handle,
+        table: &Table,
+        sql: Sql,
+    ) -> Result<Vec<Record>, StoreError> {
+        let cols: Vec<&Col> = table.cols.iter().collect();
+        let rows = h
+            .fetch_kept(sql, &cols)
+            .await
+            .map_err(|e| store_error(&e, &format!("reading `{}`", table.entity), false))?;
+        rows.into_iter().map(|r| Self::to_record(table, r)).collect()
+    }
+
+    /// PostgreSQL: records of `table` whose `columns` tuple is one of the keys, given as one
+    /// array per column ([`pg_key_arrays`]): `t.c = ANY($1)` for one column, `(t.a, t.b) IN
+    /// (SELECT * FROM unnest($1, $2))` for more. One statement whatever the number of keys, and
+    /// one text whatever their number, so it stays prepared.
+    async fn select_any_pg(
+        &self,
+        h: &mut Handle,
+        table: &Table,
+        columns: &[&Col],
+        arrays: Vec<(Bind, &'static str)>,
+        tenant: Option<&str>,
+    ) -> Result<Vec<Record>, StoreError> {
+        let mut sql = Sql::new(Dialect::Postgres);
+        self.select(&mut sql, table);
+        self.tenant_filter(&mut sql, table, tenant)?;
+        sql.push(" AND ");
+        if let [col] = columns {
+            sql.qualified("t", &col.quoted).push(" = ANY(");
+        } else {
+            sql.push("(");
+            for (i, c) in columns.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.qualified("t", &c.quoted);
+            }
+            sql.push(") IN (SELECT * FROM unnest(");
+        }
+        for (i, (bind, cast)) in arrays.into_iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(bind, Some(cast));
+        }
+        sql.push(if columns.len() == 1 { ")" } else { "))" });
+        Self::order_by_key(&mut sql, table);
+        self.run_select_kept(h, table, sql).await
     }
 
     /// Records of `table` whose array column `col` holds any of `values`.
@@ -530,7 +588,9 @@ impl SqlStore {
                 }
             }
             Self::order_by_key(&mut sql, table);
-            out.extend(self.run_select(h, table, sql).await?);
+            // On PostgreSQL the one bind's type is fixed by the column, so the text stays
+            // prepared.
+            out.extend(self.run_select_kept(h, table, sql).await?);
         }
         Ok(out)
     }
@@ -770,6 +830,48 @@ impl SqlStore {
         let rows = h.fetch_text(sql, 1).await.map_err(|e| store_error(&e, "reading pdpo tables", false))?;
         Ok(rows.into_iter().filter_map(|r| r.into_iter().next().flatten()).collect())
     }
+}
+
+/// PostgreSQL key lookups as one array bind per column, when every key part has the kind the
+/// column compares with natively: integers for integer columns (`bigint[]`), text for text
+/// columns (`text[]`), UUIDs for UUID columns (`uuid[]`). `None` otherwise (SQLite, no keys,
+/// other column types, mixed kinds): the lookup then uses `IN` lists of cast placeholders.
+fn pg_key_arrays(dialect: Dialect, columns: &[&Col], keys: &[Key]) -> Option<Vec<(Bind, &'static str)>> {
+    use crate::column::PgType;
+    if dialect != Dialect::Postgres || keys.is_empty() {
+        return None;
+    }
+    columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let parts = keys.iter().map(|k| k.parts().get(i));
+            match c.pg {
+                PgType::Int2 | PgType::Int4 | PgType::Int8 => parts
+                    .map(|p| match p {
+                        Some(KeyValue::Int(v)) => Some(*v),
+                        _ => None,
+                    })
+                    .collect::<Option<Vec<_>>>()
+                    .map(|v| (Bind::IntArray(v), "bigint[]")),
+                PgType::Text | PgType::Varchar => parts
+                    .map(|p| match p {
+                        Some(KeyValue::Text(v)) => Some(v.to_string()),
+                        _ => None,
+                    })
+                    .collect::<Option<Vec<_>>>()
+                    .map(|v| (Bind::TextArray(v), "text[]")),
+                PgType::Uuid => parts
+                    .map(|p| match p {
+                        Some(KeyValue::Uuid(v)) => Some(*v),
+                        _ => None,
+                    })
+                    .collect::<Option<Vec<_>>>()
+                    .map(|v| (Bind::UuidArray(v), "uuid[]")),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 impl DataStore for SqlStore {

@@ -9,6 +9,13 @@
 //! entity keep their order. A statement holds rows with the same column list, up to the backend's
 //! bind limit ([`Dialect::max_binds`]) and [`MAX_ROWS`].
 //!
+//! On PostgreSQL, a statement of several rows is `INSERT INTO t (cols) SELECT CAST(u.c0 AS ..), ..
+//! FROM unnest($1, $2, ..) AS u(c0, c1, ..)`: one array bind per column ([`Bulk`]), so the text
+//! depends only on the table and column list and stays prepared, and the server parses and plans
+//! a few placeholders instead of thousands. A batch whose values do not all have their column's
+//! native kind (text bound into an integer column, say), or a column of a type without a cast,
+//! falls back to `VALUES` lists.
+//!
 //! When a multi-row statement hits a constraint (duplicate key, missing reference, NOT NULL,
 //! CHECK), its rows are replayed one per statement to name the record at fault; on PostgreSQL the
 //! statement runs under a savepoint so the transaction stays usable for that replay. The change set
@@ -20,7 +27,7 @@ use pdpo_core::{Identifier, KeyValue, Record, RecordRef, ReferenceBy, StoreError
 
 use super::{SqlStore, Table};
 use crate::backend::Handle;
-use crate::column::to_bind;
+use crate::column::{Col, PgType, to_bind};
 use crate::error::store_error;
 use crate::sql::{Bind, Dialect, Sql, invalid};
 
@@ -220,23 +227,28 @@ impl SqlStore {
             }
         };
         if guarded {
-            h.execute(savepoint("SAVEPOINT pdpo_insert"))
+            // Simple-query protocol: one round trip, nothing to prepare.
+            h.execute_unprepared(savepoint("SAVEPOINT pdpo_insert"))
                 .await
                 .map_err(|e| store_error(&e, &what(), false))?;
         }
-        // Full statements recur from one change set to the next and stay prepared; the odd-sized
-        // rest of a run rarely recurs, so it is not cached (see `Handle::execute_once`).
-        let full = MAX_ROWS.min(self.inner.dialect.max_binds() / first.cols.len().max(1));
-        let sql = self.insert_sql(table, rows);
-        let run = if rows.len() == full || rows.len() == 1 {
-            h.execute(sql).await
-        } else {
-            h.execute_once(sql).await
+        // PostgreSQL takes a run as one `INSERT .. SELECT FROM unnest(..)` whose text does not depend
+        // on the row count. On SQLite, full statements recur from one change set to the next and stay
+        // prepared; the odd-sized rest of a run rarely recurs, so it is not cached (see
+        // `Handle::execute_once`).
+        let bulk = if self.inner.dialect == Dialect::Postgres { unnest_insert(table, rows) } else { None };
+        let run = match bulk {
+            Some(bulk) => execute_bulk(h, bulk).await,
+            None => {
+                let full = MAX_ROWS.min(self.inner.dialect.max_binds() / first.cols.len().max(1));
+                let sql = self.insert_sql(table, rows);
+                if rows.len() == full || rows.len() == 1 { h.execute(sql).await } else { h.execute_once(sql).await }
+            }
         };
         let err = match run {
             Ok(_) if guarded => {
                 return h
-                    .execute(savepoint("RELEASE SAVEPOINT pdpo_insert"))
+                    .execute_unprepared(savepoint("RELEASE SAVEPOINT pdpo_insert"))
                     .await
                     .map(drop)
                     .map_err(|e| store_error(&e, &what(), false));
@@ -246,7 +258,7 @@ impl SqlStore {
         };
         if rows.len() > 1 && is_constraint(&err) {
             let replay = if guarded {
-                h.execute(savepoint("ROLLBACK TO SAVEPOINT pdpo_insert")).await.is_ok()
+                h.execute_unprepared(savepoint("ROLLBACK TO SAVEPOINT pdpo_insert")).await.is_ok()
             } else {
                 true
             };
@@ -259,5 +271,196 @@ impl SqlStore {
             }
         }
         Err(store_error(&err, &what(), false))
+    }
+}
+
+/// One column of a PostgreSQL bulk insert: the values of every row, as one array bind.
+#[derive(Debug)]
+enum BulkColumn {
+    /// `bigint[]`.
+    Int(Vec<Option<i64>>),
+    /// `double precision[]`.
+    Float(Vec<Option<f64>>),
+    /// `boolean[]`.
+    Bool(Vec<Option<bool>>),
+    /// `text[]`: text, and values the column parses from text (numeric, JSON, array literals).
+    Text(Vec<Option<String>>),
+    /// `bytea[]`.
+    Bytes(Vec<Option<Vec<u8>>>),
+    /// `uuid[]`.
+    Uuid(Vec<Option<uuid::Uuid>>),
+    /// `timestamptz[]`.
+    Timestamp(Vec<Option<chrono::DateTime<chrono::Utc>>>),
+    /// `date[]`.
+    Date(Vec<Option<chrono::NaiveDate>>),
+}
+
+impl BulkColumn {
+    /// The array type the bind is cast to (a constant).
+    fn array_type(&self) -> &'static str {
+        match self {
+            Self::Int(_) => "bigint[]",
+            Self::Float(_) => "double precision[]",
+            Self::Bool(_) => "boolean[]",
+            Self::Text(_) => "text[]",
+            Self::Bytes(_) => "bytea[]",
+            Self::Uuid(_) => "uuid[]",
+            Self::Timestamp(_) => "timestamptz[]",
+            Self::Date(_) => "date[]",
+        }
+    }
+}
+
+/// A PostgreSQL bulk insert: its text (placeholders `$1..$n`, one per column, written by
+/// [`unnest_insert`]) and the column arrays to bind to them, in order.
+#[derive(Debug)]
+struct Bulk {
+    sql: Sql,
+    columns: Vec<BulkColumn>,
+}
+
+/// A PostgreSQL array literal (`{1,2}`, `{"a","b"}`) for an array bind, to be cast to the
+/// column's array type by the server.
+fn array_literal(b: &Bind) -> Option<String> {
+    fn join(items: impl Iterator<Item = String>) -> String {
+        let mut out = String::from("{");
+        for (i, s) in items.enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&s);
+        }
+        out.push('}');
+        out
+    }
+    Some(match b {
+        Bind::IntArray(v) => join(v.iter().map(ToString::to_string)),
+        Bind::UuidArray(v) => join(v.iter().map(|u| u.hyphenated().to_string())),
+        Bind::TextArray(v) => join(v.iter().map(|s| {
+            let mut q = String::with_capacity(s.len() + 2);
+            q.push('"');
+            for c in s.chars() {
+                if c == '"' || c == '\\' {
+                    q.push('\\');
+                }
+                q.push(c);
+            }
+            q.push('"');
+            q
+        })),
+        _ => return None,
+    })
+}
+
+/// The bulk column for `col` holding `binds` (one per row), or `None` if a value does not have
+/// the column's native kind or the column's type has no cast.
+fn bulk_column<'a>(col: &Col, binds: impl Iterator<Item = &'a Bind>) -> Option<BulkColumn> {
+    macro_rules! collect {
+        ($variant:ident, $($pat:pat => $v:expr),+) => {
+            binds
+                .map(|b| match b {
+                    Bind::Null => Some(None),
+                    $($pat => Some(Some($v)),)+
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()
+                .map(BulkColumn::$variant)
+        };
+    }
+    match col.pg {
+        PgType::Int2 | PgType::Int4 | PgType::Int8 => collect!(Int, Bind::Int(v) => *v),
+        PgType::Float4 | PgType::Float8 => collect!(Float, Bind::Float(v) => *v),
+        PgType::Bool => collect!(Bool, Bind::Bool(v) => *v),
+        PgType::Text | PgType::Varchar => collect!(Text, Bind::Text(v) => v.clone()),
+        PgType::Numeric => collect!(Text, Bind::Text(v) => v.clone(), Bind::Int(v) => v.to_string()),
+        PgType::Json | PgType::Jsonb => collect!(Text, Bind::Text(v) => v.clone()),
+        PgType::Bytea => collect!(Bytes, Bind::Bytes(v) => v.clone()),
+        PgType::Uuid => collect!(Uuid, Bind::Uuid(v) => *v),
+        PgType::Timestamptz | PgType::Timestamp => collect!(Timestamp, Bind::Timestamp(v) => *v),
+        PgType::Date => collect!(Date, Bind::Date(v) => *v),
+        PgType::Int4Array | PgType::Int8Array | PgType::TextArray | PgType::UuidArray => binds
+            .map(|b| match b {
+                Bind::Null => Some(None),
+                Bind::Text(s) => Some(Some(s.clone())),
+                other => array_literal(other).map(Some),
+            })
+            .collect::<Option<Vec<_>>>()
+            .map(BulkColumn::Text),
+        PgType::Unknown => None,
+    }
+}
+
+/// The PostgreSQL bulk insert of `rows` (one entity, one column list), or `None` on SQLite,
+/// for a single row, or when a column cannot go through arrays (see [`bulk_column`]).
+fn unnest_insert(table: &Table, rows: &[&Row]) -> Option<Bulk> {
+    let first = rows.first()?;
+    if rows.len() < 2 || first.binds.is_empty() {
+        return None;
+    }
+    let mut columns = Vec::with_capacity(first.cols.len());
+    for (j, &c) in first.cols.iter().enumerate() {
+        let col = &table.cols[c];
+        col.pg.cast()?;
+        columns.push(bulk_column(col, rows.iter().map(|r| &r.binds[j]))?);
+    }
+    let mut sql = Sql::new(Dialect::Postgres);
+    sql.push("INSERT INTO ").ident(&table.quoted).push(" (");
+    for (j, &c) in first.cols.iter().enumerate() {
+        if j > 0 {
+            sql.push(", ");
+        }
+        sql.ident(&table.cols[c].quoted);
+    }
+    sql.push(") SELECT ");
+    for (j, &c) in first.cols.iter().enumerate() {
+        if j > 0 {
+            sql.push(", ");
+        }
+        let cast = table.cols[c].pg.cast()?;
+        sql.push("CAST(u.c").int(j as i64).push(" AS ").push(cast).push(")");
+    }
+    sql.push(" FROM unnest(");
+    for (j, column) in columns.iter().enumerate() {
+        if j > 0 {
+            sql.push(", ");
+        }
+        // Placeholder j + 1: `execute_bulk` binds the columns in this order.
+        sql.push("CAST($").int(j as i64 + 1).push(" AS ").push(column.array_type()).push(")");
+    }
+    sql.push(") AS u(");
+    for j in 0..columns.len() {
+        if j > 0 {
+            sql.push(", ");
+        }
+        sql.push("c").int(j as i64);
+    }
+    sql.push(")");
+    Some(Bulk { sql, columns })
+}
+
+/// Runs a [`Bulk`] insert, kept prepared (its text fixes every bind's type: the array type of
+/// its column); returns the rows inserted.
+async fn execute_bulk(h: &mut Handle, bulk: Bulk) -> Result<u64, sqlx::Error> {
+    let (text, _) = bulk.sql.finish();
+    match h.conn() {
+        #[cfg(feature = "postgres")]
+        crate::backend::Conn::Postgres(c) => {
+            let mut q = sqlx::query(text).persistent(true);
+            for column in bulk.columns {
+                q = match column {
+                    BulkColumn::Int(v) => q.bind(v),
+                    BulkColumn::Float(v) => q.bind(v),
+                    BulkColumn::Bool(v) => q.bind(v),
+                    BulkColumn::Text(v) => q.bind(v),
+                    BulkColumn::Bytes(v) => q.bind(v),
+                    BulkColumn::Uuid(v) => q.bind(v),
+                    BulkColumn::Timestamp(v) => q.bind(v),
+                    BulkColumn::Date(v) => q.bind(v),
+                };
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        }
+        #[allow(unreachable_patterns)]
+        _ => Err(sqlx::Error::Protocol("a bulk insert needs PostgreSQL".into())),
     }
 }

@@ -8,6 +8,7 @@ mod conformance;
 mod faults;
 mod keys;
 mod open;
+mod pg_bulk;
 mod requests;
 mod resolve;
 mod shred_disk;
