@@ -61,6 +61,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod batch;
 mod correct;
 mod erase;
 mod error;
@@ -68,6 +69,7 @@ mod operator;
 mod plan;
 mod retention;
 
+pub use batch::{BatchReport, ErasureBatch};
 pub use correct::{Correction, CorrectionReport, Recipient, correct, recipients_to_notify};
 pub use erase::{CertifiedRecord, Eraser, ErasureCertificate, KeyShredder, NoKeys};
 pub use error::{Error, Result};
