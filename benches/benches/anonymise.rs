@@ -181,6 +181,22 @@ fn sqlite(c: &mut Criterion) {
         );
     });
 
+    // What one commit costs on this disk (WAL, synchronous = FULL: one fsync per commit): a
+    // change set of one audit event, the smallest write an erasure makes.
+    let db = crm.open(&rt);
+    g.bench_function("sqlite_commit_one_event", |b| {
+        b.iter(|| {
+            let mut cs = ChangeSet::new();
+            cs.event(pdpo_core::AuditEvent::new(
+                pdpo_core::AuditAction::Anonymise,
+                Actor::user("bench").unwrap(),
+                pdpo_testkit::reference_now(),
+            ));
+            rt.block_on(db.0.apply(cs)).unwrap()
+        });
+    });
+    drop(db);
+
     g.sample_size(10);
     // A testkit contact with an activity and a message they sent, each copied `n` times.
     let small = Generator::new(20, 11);

@@ -249,14 +249,27 @@ struct View<'s, D> {
     records: HashMap<Identifier, BTreeMap<Key, Record>>,
     /// Keys fetched per entity (a key fetched and not in `records` does not exist).
     fetched: HashMap<Identifier, HashSet<Key>>,
-    /// Column lookups served in full: every record matching these tuples is in `records`.
-    columns: HashMap<(Identifier, Vec<String>), HashSet<Key>>,
-    /// Array lookups served in full.
-    arrays: HashMap<(Identifier, String), HashSet<KeyValue>>,
+    /// Column lookups served in full (every record matching these tuples is in `records`), and
+    /// the index of `records` by those columns.
+    columns: HashMap<(Identifier, Vec<String>), Covered<Key>>,
+    /// Array lookups served in full, and the index of `records` by array element.
+    arrays: HashMap<(Identifier, String), Covered<KeyValue>>,
     /// Planned deletes.
     deleted: HashMap<Identifier, HashSet<Key>>,
     /// Planned updates, for records read from the store after planning started.
     updated: HashMap<RecordRef, BTreeMap<String, Value>>,
+}
+
+/// The values a lookup was served for, and the records read, by looked-up value.
+struct Covered<T> {
+    done: HashSet<T>,
+    index: HashMap<T, Vec<Key>>,
+}
+
+impl<T> Default for Covered<T> {
+    fn default() -> Self {
+        Self { done: HashSet::new(), index: HashMap::new() }
+    }
 }
 
 fn strings(ids: &[Identifier]) -> Vec<String> {
@@ -307,7 +320,11 @@ impl<'s, D: DataStore> View<'s, D> {
                         let columns = strings(columns);
                         let lookup = Lookup::Columns { columns: columns.clone(), keys: parent_keys.clone() };
                         let found = store.find(&entity.name, &lookup).await?;
-                        view.columns.entry((entity.name.clone(), columns)).or_default().extend(parent_keys);
+                        view.columns
+                            .entry((entity.name.clone(), columns))
+                            .or_default()
+                            .done
+                            .extend(parent_keys);
                         view.add(found);
                     }
                     LinkKind::ReferencedBy { columns } => {
@@ -330,6 +347,7 @@ impl<'s, D: DataStore> View<'s, D> {
                         view.arrays
                             .entry((entity.name.clone(), column.to_string()))
                             .or_default()
+                            .done
                             .extend(values);
                         view.add(found);
                     }
@@ -338,7 +356,11 @@ impl<'s, D: DataStore> View<'s, D> {
                         let lookup =
                             Lookup::Columns { columns: to_columns.clone(), keys: parent_keys.clone() };
                         let rows = store.find(through, &lookup).await?;
-                        view.columns.entry((through.clone(), to_columns)).or_default().extend(parent_keys);
+                        view.columns
+                            .entry((through.clone(), to_columns))
+                            .or_default()
+                            .done
+                            .extend(parent_keys);
                         let columns = strings(columns);
                         let keys: BTreeSet<Key> = rows.iter().filter_map(|r| tuple(r, &columns)).collect();
                         view.add(rows);
@@ -351,6 +373,22 @@ impl<'s, D: DataStore> View<'s, D> {
                         view.add(found);
                     }
                     _ => {}
+                }
+            }
+        }
+        // Index every record read by the columns (and arrays) of the lookups served, so each
+        // subject's lookups cost what their answer costs, not a scan of every record read.
+        for ((entity, columns), covered) in &mut view.columns {
+            for r in view.records.get(entity).into_iter().flat_map(BTreeMap::values) {
+                if let Some(t) = tuple(r, columns) {
+                    covered.index.entry(t).or_default().push(r.key.clone());
+                }
+            }
+        }
+        for ((entity, column), covered) in &mut view.arrays {
+            for r in view.records.get(entity).into_iter().flat_map(BTreeMap::values) {
+                for e in array_elements(r.get(column)) {
+                    covered.index.entry(e).or_default().push(r.key.clone());
                 }
             }
         }
@@ -414,11 +452,17 @@ impl<'s, D: DataStore> View<'s, D> {
         records
     }
 
-    fn cached(&self, entity: &str, keep: impl Fn(&Record) -> bool) -> Vec<Record> {
-        self.records
-            .get(entity)
-            .map(|m| m.values().filter(|r| keep(r)).cloned().collect())
-            .unwrap_or_default()
+    /// The records of `entity` indexed under any of `wanted` (deleted ones are gone).
+    fn indexed<'a, T: std::hash::Hash + Eq + 'a>(
+        &self,
+        entity: &str,
+        covered: &Covered<T>,
+        wanted: impl IntoIterator<Item = &'a T>,
+    ) -> Vec<Record> {
+        let Some(records) = self.records.get(entity) else { return Vec::new() };
+        let keys: BTreeSet<&Key> =
+            wanted.into_iter().filter_map(|w| covered.index.get(w)).flatten().collect();
+        keys.into_iter().filter_map(|k| records.get(k)).cloned().collect()
     }
 }
 
@@ -448,28 +492,18 @@ impl<D: DataStore> DataStore for View<'_, D> {
 
     async fn find(&self, entity: &str, lookup: &Lookup) -> std::result::Result<Vec<Record>, StoreError> {
         let served = match lookup {
-            Lookup::Columns { columns, keys } => {
-                let covered = self
-                    .columns
-                    .iter()
-                    .find(|((e, c), _)| e.as_str() == entity && c == columns)
-                    .is_some_and(|(_, done)| keys.iter().all(|k| done.contains(k)));
-                covered.then(|| {
-                    let wanted: HashSet<&Key> = keys.iter().collect();
-                    self.cached(entity, |r| tuple(r, columns).is_some_and(|t| wanted.contains(&t)))
-                })
-            }
-            Lookup::ArrayContains { column, values } => {
-                let covered = self
-                    .arrays
-                    .iter()
-                    .find(|((e, c), _)| e.as_str() == entity && c == column)
-                    .is_some_and(|(_, done)| values.iter().all(|v| done.contains(v)));
-                covered.then(|| {
-                    let wanted: HashSet<&KeyValue> = values.iter().collect();
-                    self.cached(entity, |r| array_elements(r.get(column)).any(|e| wanted.contains(&e)))
-                })
-            }
+            Lookup::Columns { columns, keys } => self
+                .columns
+                .iter()
+                .find(|((e, c), _)| e.as_str() == entity && c == columns)
+                .filter(|(_, covered)| keys.iter().all(|k| covered.done.contains(k)))
+                .map(|(_, covered)| self.indexed(entity, covered, keys)),
+            Lookup::ArrayContains { column, values } => self
+                .arrays
+                .iter()
+                .find(|((e, c), _)| e.as_str() == entity && c == column)
+                .filter(|(_, covered)| values.iter().all(|v| covered.done.contains(v)))
+                .map(|(_, covered)| self.indexed(entity, covered, values)),
             _ => None,
         };
         match served {
