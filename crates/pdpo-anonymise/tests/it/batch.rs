@@ -140,7 +140,7 @@ fn batch_resumes_after_failed_chunks() {
     let (_, b) = crm(20);
     one_by_one(&a.store, HoldSet::new(), &subjects);
     let e = eraser(guard(&b.store, HoldSet::new()));
-    let mut batch = ErasureBatch::new(subjects.clone());
+    let mut batch = ErasureBatch::new(subjects);
     let (mut chunk, mut failures, mut certified) = (0, 0, 0);
     loop {
         let saved = batch.clone();
