@@ -2,7 +2,8 @@
 //! machine load: `valgrind --tool=callgrind --toggle-collect='*Eraser*erase*' target/release/erase_once one`.
 //!
 //! `one`: the subject with about 50 records among 120 contacts (as the anonymise bench);
-//! `batch`: subjects 1 to 100 among 200 contacts. Prints what was erased.
+//! `batch`: subjects 1 to 100 among 200 contacts, one by one; `many`: the same subjects with
+//! `Eraser::erase_many` (one change set). Prints what was erased.
 #![allow(clippy::print_stdout)]
 
 use std::sync::Arc;
@@ -13,7 +14,9 @@ use pdpo_retention::{HoldSet, Policy, RetentionGuard};
 use pdpo_testkit::{Generator, load::block_on, load_memory};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let batch = std::env::args().nth(1).is_some_and(|a| a == "batch");
+    let mode = std::env::args().nth(1).unwrap_or_default();
+    let many = mode == "many";
+    let batch = many || mode == "batch";
     let generator = Generator::new(if batch { 200 } else { 120 }, if batch { 13 } else { 11 });
     let loaded = load_memory(&generator)?;
     let policy = Policy::testkit_default(loaded.store.schema())?;
@@ -29,6 +32,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         sizes.into_iter().min_by_key(|(_, n)| n.abs_diff(50)).map(|(i, _)| i).into_iter().collect()
     };
     let mut changed = 0;
+    if many {
+        let keys: Vec<Key> = subjects.iter().map(|s| Key::from(*s)).collect();
+        let report = block_on(eraser.erase_many(&loaded.store, &keys, &NoKeys))?;
+        changed = report.certificates.iter().map(|c| c.records_changed.len()).sum();
+        println!("{} subjects erased, {changed} records changed", report.certificates.len());
+        return Ok(());
+    }
     for s in &subjects {
         changed += block_on(eraser.erase(&loaded.store, &Key::from(*s), &NoKeys))?.records_changed.len();
     }

@@ -160,8 +160,8 @@ pub struct Eraser<G> {
     anonymiser: Anonymiser,
     guard: G,
     clock: Arc<dyn Clock>,
-    actor: Actor,
-    tenant: Option<String>,
+    pub(crate) actor: Actor,
+    pub(crate) tenant: Option<String>,
     request: Option<Uuid>,
     origin: Identifier,
 }
@@ -214,20 +214,32 @@ impl<G: DisposalGuard> Eraser<G> {
         let graph = SubjectGraph::collect(store, subject)
             .await
             .map_err(Error::store("collecting the subject graph"))?;
+        self.plan_graph(store, &graph).await
+    }
+
+    /// Builds the plan for a collected `graph`: finds which delete candidates other records
+    /// still point at, then [`ErasurePlan::build`].
+    pub(crate) async fn plan_graph<D: DataStore>(
+        &self,
+        store: &D,
+        graph: &SubjectGraph,
+    ) -> Result<ErasurePlan> {
         let now = self.clock.now();
+        let schema = store.schema();
         let candidates: Vec<RecordRef> = graph
             .records
             .iter()
             .filter(|r| {
-                store
-                    .schema()
-                    .entity(&r.record.entity)
-                    .is_some_and(|e| e.erase == pdpo_core::EraseMode::Delete)
+                schema.entity(&r.record.entity).is_some_and(|e| e.erase == pdpo_core::EraseMode::Delete)
             })
             .map(|r| r.record.reference())
             .collect();
-        let referenced = referenced_outside(store, &candidates).await?;
-        Ok(ErasurePlan::build(store.schema(), &graph, &self.guard, &self.anonymiser, now, &referenced))
+        let referenced = if candidates.is_empty() {
+            HashSet::new()
+        } else {
+            referenced_outside(store, &candidates).await?
+        };
+        Ok(ErasurePlan::build(schema, graph, &self.guard, &self.anonymiser, now, &referenced))
     }
 
     /// The change set that carries out `plan`: updates, deletes, blob deletions and one audit
@@ -324,6 +336,11 @@ impl<G: DisposalGuard> Eraser<G> {
                 }
             }
         }
+        Ok(self.certificate(plan, keys_shredded))
+    }
+
+    /// The certificate of an executed and verified `plan`.
+    pub(crate) fn certificate(&self, plan: &ErasurePlan, keys_shredded: bool) -> ErasureCertificate {
         let certified = |want: &[EffectName]| -> Vec<CertifiedRecord> {
             plan.changes
                 .iter()
@@ -340,7 +357,7 @@ impl<G: DisposalGuard> Eraser<G> {
                 })
                 .collect()
         };
-        Ok(ErasureCertificate {
+        ErasureCertificate {
             id: Uuid::new_v4(),
             subject: plan.subject.clone(),
             at: plan.now,
@@ -355,7 +372,7 @@ impl<G: DisposalGuard> Eraser<G> {
             verified: true,
             already_erased: plan.is_empty(),
             plan_hash: plan.hash(),
-        })
+        }
     }
 
     /// Plans and executes the erasure of `subject`.

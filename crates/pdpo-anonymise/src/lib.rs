@@ -31,6 +31,11 @@
 //!   records only the subject's fields; attachments deleted through the blob outbox.
 //! - [`Eraser`]: one atomic change set with its audit events (field names only), idempotent,
 //!   verified, returning an [`ErasureCertificate`] (JSON).
+//! - Batch erasure ([`Eraser::erase_many`], resumable [`ErasureBatch`] with
+//!   [`Eraser::run_batch_chunk`]): the records about a chunk of subjects read with one batched
+//!   lookup per link, each subject planned in turn with the earlier plans applied, one atomic
+//!   change set per chunk; the end state and certificates equal erasing them one by one, and
+//!   a subject under a hold or a keep is certified with what was retained, not failing the chunk.
 //! - [`RetentionExecutor`]: runs a `pdpo-retention` [`RetentionPlan`](pdpo_retention::RetentionPlan)
 //!   in chunks, each one atomic change set; a crash resumes where it stopped.
 //! - [`correct`] and [`recipients_to_notify`]: s.22–23.
@@ -61,6 +66,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod batch;
 mod correct;
 mod erase;
 mod error;
@@ -68,6 +74,7 @@ mod operator;
 mod plan;
 mod retention;
 
+pub use batch::{BatchReport, ErasureBatch};
 pub use correct::{Correction, CorrectionReport, Recipient, correct, recipients_to_notify};
 pub use erase::{CertifiedRecord, Eraser, ErasureCertificate, KeyShredder, NoKeys};
 pub use error::{Error, Result};

@@ -66,8 +66,8 @@ impl OperatorPolicy {
 
     /// The operator for a whole field.
     pub fn resolve(&self, entity: &str, field: &Field) -> FieldOperator {
-        if let Some(op) = self.fields.get(&(entity.to_owned(), field.name.to_string())) {
-            return *op;
+        if let Some(op) = self.field_override(entity, field) {
+            return op;
         }
         if let Some(op) = field.operator {
             return op;
@@ -76,6 +76,14 @@ impl OperatorPolicy {
             Some(c) => self.for_category(c),
             None => FieldOperator::Redact,
         }
+    }
+
+    /// The per-field override, if any (no allocation when there are none).
+    fn field_override(&self, entity: &str, field: &Field) -> Option<FieldOperator> {
+        if self.fields.is_empty() {
+            return None;
+        }
+        self.fields.get(&(entity.to_owned(), field.name.to_string())).copied()
     }
 
     /// The operator for a value of `category` (a JSON path tag, or an untyped field).
@@ -278,11 +286,22 @@ impl fmt::Debug for Needle {
 #[derive(Clone, Default)]
 pub(crate) struct NeedleSet {
     list: Vec<(Needle, memchr::memmem::Finder<'static>)>,
+    /// Length in bytes of the shortest needle: shorter texts cannot contain one.
+    shortest: usize,
+}
+
+/// `text` lower-cased (ASCII), borrowed when it has no upper-case letter.
+fn lowered(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 impl NeedleSet {
     pub(crate) fn new(list: Vec<Needle>) -> Self {
-        let list = list
+        let list: Vec<_> = list
             .into_iter()
             .filter(|n| !n.text.is_empty())
             .map(|n| {
@@ -290,25 +309,26 @@ impl NeedleSet {
                 (n, finder)
             })
             .collect();
-        Self { list }
+        let shortest = list.iter().map(|(_, f)| f.needle().len()).min().unwrap_or(0);
+        Self { list, shortest }
     }
 
     /// Whether `text` contains a needle.
     pub(crate) fn found_in(&self, text: &str) -> bool {
-        if self.list.is_empty() {
+        if self.list.is_empty() || text.len() < self.shortest {
             return false;
         }
-        let lower = text.to_ascii_lowercase();
+        let lower = lowered(text);
         self.list.iter().any(|(_, f)| f.find(lower.as_bytes()).is_some())
     }
 
     /// Every occurrence of a needle in `text` (overlapping ones included), as spans labelled with
     /// the needle's label.
     fn spans(&self, text: &str, out: &mut Vec<ScrubSpan>) {
-        if self.list.is_empty() {
+        if self.list.is_empty() || text.len() < self.shortest {
             return;
         }
-        let lower = text.to_ascii_lowercase();
+        let lower = lowered(text);
         for (n, f) in &self.list {
             let len = f.needle().len();
             out.extend(f.find_iter(lower.as_bytes()).map(|start| ScrubSpan {
@@ -480,8 +500,7 @@ impl Anonymiser {
             if op == FieldOperator::Keep {
                 return (value.clone(), Effect::Unchanged);
             }
-            let explicit = self.policy.fields.contains_key(&(entity.to_owned(), field.name.to_string()))
-                || field.operator.is_some();
+            let explicit = self.policy.field_override(entity, field).is_some() || field.operator.is_some();
             let mut out = doc.clone();
             let mut effect = Effect::Unchanged;
             for tag in &field.json {

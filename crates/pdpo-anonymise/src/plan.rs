@@ -300,7 +300,11 @@ impl ErasurePlan {
                 continue;
             }
             let rref = sr.record.reference();
-            let names: Vec<String> = sr.fields.iter().map(ToString::to_string).collect();
+            let names: Vec<String> = if sr.others_fields.is_empty() {
+                Vec::new()
+            } else {
+                sr.fields.iter().map(ToString::to_string).collect()
+            };
             let mut q = DisposalQuery::new(&sr.record, now).for_subject(subject);
             if !sr.others_fields.is_empty() {
                 q = q.for_fields(&names);
@@ -372,7 +376,6 @@ impl ErasurePlan {
                 let site = Site { record: &rref, field: name };
                 let known = Known { needles: &plan.needles, scans: Some(&scans) };
                 let (new, effect) = anonymiser.apply_field_in(&entity.name, field, value, site, known);
-                let operator = anonymiser.effective(anonymiser.policy().resolve(&entity.name, field));
                 match effect {
                     Effect::Unchanged => {}
                     Effect::Shredded => plan.shredded.push((rref.clone(), name.clone())),
@@ -382,6 +385,7 @@ impl ErasurePlan {
                         } else {
                             EffectName::Pseudonymised
                         };
+                        let operator = anonymiser.effective(anonymiser.policy().resolve(&entity.name, field));
                         fields.push(FieldChange { field: name.clone(), operator, effect });
                         set.insert(name.to_string(), new);
                     }
@@ -464,9 +468,20 @@ impl ErasurePlan {
             retained: self.retained.iter().map(|r| (&r.record, r.fields.as_slice())).collect(),
             blobs: self.blob_deletes.len(),
         };
-        // Serialising these plain data types cannot fail; an empty string would only make the
-        // hash weaker, never expose a value.
-        let bytes = pdpo_core::serde_json::to_vec(&canon).unwrap_or_default();
-        hex::encode(Sha256::digest(&bytes))
+        // The JSON is streamed into the hasher. Serialising these plain data types cannot fail;
+        // a failure would only make the hash weaker, never expose a value.
+        struct Hashing(Sha256);
+        impl std::io::Write for Hashing {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.update(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut h = Hashing(Sha256::new());
+        pdpo_core::serde_json::to_writer(&mut h, &canon).ok();
+        hex::encode(h.0.finalize())
     }
 }

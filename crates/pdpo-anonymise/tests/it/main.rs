@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Integration tests on the testkit CRM in a MemoryStore, SQLite and PostgreSQL.
 
+mod batch;
 mod correct;
 mod erase;
 mod fault;

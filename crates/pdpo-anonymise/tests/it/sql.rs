@@ -397,6 +397,59 @@ async fn retention_on(db: &Db, mem: &Loaded) {
     assert_eq!(dump(store).await.0, before.0);
 }
 
+/// A batch erasure on the SQL store ends where erasing the same subjects one by one on the
+/// MemoryStore ends; a failure injected at statements across the batch (first, middle, last
+/// subjects) leaves the whole chunk untouched.
+async fn batch_on(db: &Db, mem: &Loaded) {
+    let store = &db.store;
+    let subjects: Vec<Key> = (1..=12).map(Key::from).collect();
+    let e = eraser(guard(&mem.store, HoldSet::new()));
+    // The batch's statements: each subject planned after the ones before it (on a copy).
+    let statements: usize = {
+        let copy = load_memory(&Generator::new(CONTACTS, SEED)).unwrap().store;
+        let mut n = 0;
+        for s in &subjects {
+            let plan = e.plan(&copy, s).await.unwrap();
+            e.execute(&copy, &plan, &NoKeys).await.unwrap();
+            let cs = e.change_set(&plan);
+            n += cs.changes.len() + cs.events.len() + cs.blob_deletes.len();
+        }
+        n
+    };
+    assert!(statements > 50, "{statements} statements");
+    let before = dump(store).await;
+    for at in [0, 1, statements / 3, statements / 2, statements - 2, statements - 1] {
+        store.inject_failure_at(at);
+        assert!(e.erase_many(store, &subjects, &NoKeys).await.is_err(), "failure at {at} unreported");
+        assert_eq!(dump(store).await, before, "a failure at statement {at} left a partial batch");
+    }
+    let report = e.erase_many(store, &subjects, &NoKeys).await.unwrap();
+    assert_eq!(report.certificates.len(), 12);
+    assert!(report.certificates.iter().all(|c| c.verified));
+    for s in &subjects {
+        e.erase(&mem.store, s, &NoKeys).await.unwrap();
+    }
+    let (got, _) = dump(store).await;
+    assert_eq!(got, memory_dump(&mem.store), "batch on SQL and one by one in memory differ");
+    let again = e.erase_many(store, &subjects, &NoKeys).await.unwrap();
+    assert!(again.certificates.iter().all(|c| c.already_erased));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn sqlite_batch_equals_one_by_one_and_is_all_or_nothing() {
+    let (g, mem) = crm();
+    let db = Db::sqlite(&g).await;
+    batch_on(&db, &mem).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn postgres_batch_equals_one_by_one_and_is_all_or_nothing() {
+    let (g, mem) = crm();
+    let Some(db) = Db::postgres(&g).await else { return };
+    batch_on(&db, &mem).await;
+    db.drop_pg().await;
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn sqlite_erasure_leaves_no_pre_image_even_in_the_file() {
     let (g, mem) = crm();
