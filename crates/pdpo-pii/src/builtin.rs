@@ -271,7 +271,11 @@ impl Detector for MacauId {
     }
     fn assess(&self, c: &Candidate<'_>) -> Option<Assessment> {
         let s = c.as_str();
-        let no_space = s.replace(' ', "");
+        let no_space = if s.contains(' ') {
+            std::borrow::Cow::Owned(s.replace(' ', ""))
+        } else {
+            std::borrow::Cow::Borrowed(s)
+        };
         if !validate::macau_id(&no_space) {
             return None;
         }
@@ -472,12 +476,15 @@ impl Detector for Name {
             0 => {
                 let (title, rest) = s.split_once(' ')?;
                 let lead = title.len() + 1 + (rest.len() - rest.trim_start().len());
-                let words: Vec<&str> = rest.split_whitespace().collect();
-                let keep = words.iter().take_while(|w| !NAME_STOP.contains(w)).count();
+                // The kept words joined by one space: their lengths plus the spaces between them.
+                let (mut keep, mut kept_len) = (0, 0);
+                for w in rest.split_whitespace().take_while(|w| !NAME_STOP.contains(w)) {
+                    kept_len += w.len() + usize::from(keep > 0);
+                    keep += 1;
+                }
                 if keep == 0 {
                     return None;
                 }
-                let kept_len = words[..keep].join(" ").len();
                 let name_end = lead + kept_len;
                 Some(Assessment::new(false, 0.85, 0.92, 0.4).trimmed(lead, s.len() - name_end))
             }

@@ -58,6 +58,7 @@ const SAMPLE_KEYS: usize = 10;
 pub struct Inventory<'s> {
     scanner: &'s Scanner,
     page_size: usize,
+    only: Option<Vec<String>>,
 }
 
 /// The result of an [`Inventory`] run.
@@ -180,18 +181,18 @@ fn has_value(v: &Value) -> bool {
     }
 }
 
-/// Text leaves of a value (JSON string leaves included).
-fn texts(v: &Value, out: &mut Vec<String>) {
-    fn json(j: &serde_json::Value, out: &mut Vec<String>) {
+/// Text leaves of a value (JSON string leaves included), borrowed.
+fn texts<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
+    fn json<'v>(j: &'v serde_json::Value, out: &mut Vec<&'v str>) {
         match j {
-            serde_json::Value::String(s) => out.push(s.clone()),
+            serde_json::Value::String(s) => out.push(s),
             serde_json::Value::Array(a) => a.iter().for_each(|x| json(x, out)),
             serde_json::Value::Object(o) => o.values().for_each(|x| json(x, out)),
             _ => {}
         }
     }
     match v {
-        Value::Text(s) => out.push(s.clone()),
+        Value::Text(s) => out.push(s),
         Value::Json(j) => json(j, out),
         _ => {}
     }
@@ -207,7 +208,19 @@ struct FieldAcc {
 impl<'s> Inventory<'s> {
     /// An inventory that scans untagged and free-text fields with `scanner`.
     pub fn new(scanner: &'s Scanner) -> Self {
-        Self { scanner, page_size: 500 }
+        Self { scanner, page_size: 500, only: None }
+    }
+
+    /// Scans only the entities named here (default: every entity of the schema); names the schema
+    /// does not have are ignored.
+    #[must_use]
+    pub fn entities<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.only = Some(names.into_iter().map(Into::into).collect());
+        self
     }
 
     /// Records fetched per page (default 500).
@@ -222,6 +235,11 @@ impl<'s> Inventory<'s> {
         let schema = store.schema();
         let mut report = InventoryReport::default();
         for entity in schema.entities() {
+            if let Some(only) = &self.only
+                && !only.iter().any(|n| n == entity.name.as_str())
+            {
+                continue;
+            }
             let mut fields: BTreeMap<String, FieldAcc> = BTreeMap::new();
             let mut paths: Vec<(String, String, JsonPath, PiiCategory)> = Vec::new();
             for f in &entity.fields {
@@ -297,29 +315,34 @@ impl<'s> Inventory<'s> {
         paths: &[(String, String, JsonPath, PiiCategory)],
         fields: &mut BTreeMap<String, FieldAcc>,
     ) {
-        let mut buf = Vec::new();
+        let mut buf: Vec<&str> = Vec::new();
+        let mut seen: Vec<PiiCategory> = Vec::new();
         for (column, value) in &record.values {
             if entity.is_key_column(column) || !has_value(value) {
                 continue;
             }
-            let acc = fields.entry(column.clone()).or_default();
+            // Looked up before inserting, so the column name is cloned once per field, not per record.
+            let acc = match fields.get_mut(column.as_str()) {
+                Some(acc) => acc,
+                None => fields.entry(column.clone()).or_default(),
+            };
             let scan_it = match &acc.tagged {
-                Some(PiiCategory::FreeText) => true,
+                Some(PiiCategory::FreeText) => {
+                    acc.with_value += 1;
+                    true
+                }
                 Some(_) => {
                     acc.with_value += 1;
                     false
                 }
                 None => !paths.iter().any(|(_, c, _, _)| c == column),
             };
-            if matches!(acc.tagged, Some(PiiCategory::FreeText)) {
-                acc.with_value += 1;
-            }
             if !scan_it {
                 continue;
             }
             buf.clear();
             texts(value, &mut buf);
-            let mut seen: Vec<PiiCategory> = Vec::new();
+            seen.clear();
             for t in &buf {
                 for f in self.scanner.scan(t) {
                     if !seen.contains(&f.category) {
@@ -327,7 +350,7 @@ impl<'s> Inventory<'s> {
                     }
                 }
             }
-            for c in seen {
+            for c in seen.drain(..) {
                 let d = acc.detected.entry(c).or_default();
                 d.records += 1;
                 if d.sample_keys.len() < SAMPLE_KEYS {

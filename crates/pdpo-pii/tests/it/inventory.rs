@@ -113,3 +113,16 @@ fn inventory_counts_and_flags() {
     assert_eq!(ev.counts[&id("records")], 40);
     assert_eq!(ev.counts[&id("findings")], report.findings.len() as u64);
 }
+
+#[test]
+fn inventory_of_chosen_entities() {
+    let store = store(8);
+    let scanner = Scanner::hong_kong().unwrap();
+    let all = block_on(Inventory::new(&scanner).run(&store)).unwrap();
+    let only = block_on(Inventory::new(&scanner).entities(["contacts"]).run(&store)).unwrap();
+    assert_eq!(only.entities.len(), 1);
+    assert_eq!(only.entities[0].records, all.entities[0].records);
+    assert_eq!(only.findings, all.findings);
+    let none = block_on(Inventory::new(&scanner).entities(["invoices"]).run(&store)).unwrap();
+    assert!(none.entities.is_empty() && none.findings.is_empty());
+}
