@@ -242,7 +242,11 @@ impl SqlStore {
             None => {
                 let full = MAX_ROWS.min(self.inner.dialect.max_binds() / first.cols.len().max(1));
                 let sql = self.insert_sql(table, rows);
-                if rows.len() == full || rows.len() == 1 { h.execute(sql).await } else { h.execute_once(sql).await }
+                if rows.len() == full || rows.len() == 1 {
+                    h.execute(sql).await
+                } else {
+                    h.execute_once(sql).await
+                }
             }
         };
         let err = match run {
