@@ -4,7 +4,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use pdpo_core::{MemoryBlobStore, StoreError};
+use std::io::Read;
+
+use pdpo_core::{BlobStore, MemoryBlobStore, StoreError, StoreErrorKind};
 use pdpo_store::{SqlStore, sqlite_options, sqlx};
 use pdpo_testkit::{Generator, LoadStats, load};
 
@@ -80,6 +82,31 @@ pub fn cpu_time() -> Option<Duration> {
     let utime: u64 = f.get(11)?.parse().ok()?;
     let stime: u64 = f.get(12)?.parse().ok()?;
     Some(Duration::from_millis((utime + stime) * 10))
+}
+
+/// CPU seconds (user + system) this process has used so far: [`cpu_time`] as a float.
+pub fn cpu_secs() -> Option<f64> {
+    cpu_time().map(|d| d.as_secs_f64())
+}
+
+/// A [`BlobStore`] that keeps nothing: `put` drops the bytes, so a load bench measures the
+/// database alone.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NullBlobs;
+
+impl BlobStore for NullBlobs {
+    async fn put(&self, _id: &str, _bytes: Vec<u8>) -> Result<(), StoreError> {
+        Ok(())
+    }
+    async fn open(&self, id: &str) -> Result<Box<dyn Read + Send>, StoreError> {
+        Err(StoreError::new(StoreErrorKind::NotFound, format!("blob {id} was not kept")))
+    }
+    async fn size(&self, id: &str) -> Result<u64, StoreError> {
+        Err(StoreError::new(StoreErrorKind::NotFound, format!("blob {id} was not kept")))
+    }
+    async fn delete(&self, _id: &str) -> Result<bool, StoreError> {
+        Ok(false)
+    }
 }
 
 /// A single-threaded tokio runtime for the SQL stores.

@@ -8,35 +8,14 @@
 //! Arguments: contacts (default 100,000), runs (default 3).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use std::io::Read;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use pdpo_core::{
-    Applied, BlobStore, ChangeSet, ColumnInfo, DataStore, Key, Lookup, Page, Record, Schema, StoreError,
-    StoreErrorKind,
-};
+use pdpo_bench::NullBlobs;
+use pdpo_core::{Applied, ChangeSet, ColumnInfo, DataStore, Key, Lookup, Page, Record, Schema, StoreError};
 use pdpo_pii::{Inventory, Scanner};
 use pdpo_store::{SqlStore, sqlite_options, sqlx};
 use pdpo_testkit::{Generator, load};
-
-/// Blobs are not part of the inventory: their bytes are dropped.
-struct DropBlobs;
-
-impl BlobStore for DropBlobs {
-    async fn put(&self, _id: &str, _bytes: Vec<u8>) -> Result<(), StoreError> {
-        Ok(())
-    }
-    async fn open(&self, id: &str) -> Result<Box<dyn Read + Send>, StoreError> {
-        Err(StoreError::new(StoreErrorKind::NotFound, format!("blob {id} dropped")))
-    }
-    async fn size(&self, id: &str) -> Result<u64, StoreError> {
-        Err(StoreError::new(StoreErrorKind::NotFound, format!("blob {id} dropped")))
-    }
-    async fn delete(&self, _id: &str) -> Result<bool, StoreError> {
-        Ok(false)
-    }
-}
 
 /// A store that times its `scan_page` calls (the inventory's reads) and passes everything through.
 struct Timed<'a, D> {
@@ -95,7 +74,7 @@ async fn run(contacts: u64, runs: usize) {
     sqlx::raw_sql(pdpo_testkit::SQLITE_DDL).execute(&pool).await.unwrap();
     let store = SqlStore::open(pool, pdpo_testkit::schema()).await.unwrap();
     let start = Instant::now();
-    let stats = load(&Generator::with_default_seed(contacts), &store, &DropBlobs, 5_000).await.unwrap();
+    let stats = load(&Generator::with_default_seed(contacts), &store, &NullBlobs, 5_000).await.unwrap();
     println!(
         "loaded {contacts} contacts: {} records in {:.1} s",
         stats.records,

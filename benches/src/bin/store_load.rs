@@ -6,33 +6,15 @@
 //! RSS during the scan (Linux: the peak is reset through `/proc/self/clear_refs` first).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use std::io::Read;
 use std::time::Instant;
 
-use pdpo_core::{BlobStore, DataStore, Key, StoreError, StoreErrorKind};
+use pdpo_bench::{NullBlobs, cpu_secs};
+use pdpo_core::{DataStore, Key};
 use pdpo_store::{SqlStore, sqlite_options, sqlx};
 use pdpo_testkit::{Generator, load};
 
 /// Records per change set (pdpo-testkit's `DEFAULT_BATCH`).
 const BATCH: usize = 5_000;
-
-/// Counts blobs and drops their bytes: the load measured is the database's.
-struct NullBlobs;
-
-impl BlobStore for NullBlobs {
-    async fn put(&self, _id: &str, _bytes: Vec<u8>) -> Result<(), StoreError> {
-        Ok(())
-    }
-    async fn open(&self, id: &str) -> Result<Box<dyn Read + Send>, StoreError> {
-        Err(StoreError::new(StoreErrorKind::NotFound, format!("blob {id} was not kept")))
-    }
-    async fn size(&self, id: &str) -> Result<u64, StoreError> {
-        Err(StoreError::new(StoreErrorKind::NotFound, format!("blob {id} was not kept")))
-    }
-    async fn delete(&self, _id: &str) -> Result<bool, StoreError> {
-        Ok(false)
-    }
-}
 
 /// Peak resident set size in MiB (`VmHWM`), if the platform reports it.
 fn peak_rss_mib() -> Option<f64> {
@@ -40,19 +22,6 @@ fn peak_rss_mib() -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
-}
-
-/// CPU seconds (user + system, all threads) this process has used so far, on Linux: on a
-/// shared machine, a steadier figure than wall time.
-fn cpu_secs() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name (which is in parentheses): utime and stime are the 12th and
-    // 13th of them, in clock ticks (100 per second on Linux).
-    let rest = stat.rsplit_once(')')?.1;
-    let mut f = rest.split_whitespace().skip(11);
-    let user: f64 = f.next()?.parse().ok()?;
-    let sys: f64 = f.next()?.parse().ok()?;
-    Some((user + sys) / 100.0)
 }
 
 fn cpu_note(start: Option<f64>, records: usize) -> String {

@@ -8,43 +8,15 @@
 //! into a fresh database `pdpo_load_<pid>`, dropped afterwards.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use std::io::Read;
 use std::time::Instant;
 
-use pdpo_core::{BlobStore, Key, StoreError, StoreErrorKind, SubjectGraph};
+use pdpo_bench::{NullBlobs, cpu_secs};
+use pdpo_core::{Key, StoreErrorKind, SubjectGraph};
 use pdpo_store::{SqlStore, sqlx};
 use pdpo_testkit::{Generator, load};
 
 /// Records per change set (pdpo-testkit's `DEFAULT_BATCH`).
 const BATCH: usize = 5_000;
-
-/// Drops blob bytes: the load measured is the database's.
-struct NullBlobs;
-
-impl BlobStore for NullBlobs {
-    async fn put(&self, _id: &str, _bytes: Vec<u8>) -> Result<(), StoreError> {
-        Ok(())
-    }
-    async fn open(&self, id: &str) -> Result<Box<dyn Read + Send>, StoreError> {
-        Err(StoreError::new(StoreErrorKind::NotFound, format!("blob {id} was not kept")))
-    }
-    async fn size(&self, id: &str) -> Result<u64, StoreError> {
-        Err(StoreError::new(StoreErrorKind::NotFound, format!("blob {id} was not kept")))
-    }
-    async fn delete(&self, _id: &str) -> Result<bool, StoreError> {
-        Ok(false)
-    }
-}
-
-/// CPU seconds (user + system) this process has used so far, on Linux.
-fn cpu_secs() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let rest = stat.rsplit_once(')')?.1;
-    let mut f = rest.split_whitespace().skip(11);
-    let user: f64 = f.next()?.parse().ok()?;
-    let sys: f64 = f.next()?.parse().ok()?;
-    Some((user + sys) / 100.0)
-}
 
 async fn run(url: &str, contacts: u64) {
     let admin = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await.unwrap();
