@@ -330,13 +330,7 @@ impl<'s, D: DataStore> View<'s, D> {
                     LinkKind::ReferencedBy { columns } => {
                         let columns = strings(columns);
                         let keys: BTreeSet<Key> = parents.iter().filter_map(|r| tuple(r, &columns)).collect();
-                        if keys.is_empty() {
-                            continue;
-                        }
-                        let keys: Vec<Key> = keys.into_iter().collect();
-                        let found = store.fetch(&entity.name, &keys).await?;
-                        view.fetched.entry(entity.name.clone()).or_default().extend(keys);
-                        view.add(found);
+                        view.fetch_keys(&entity.name, keys).await?;
                     }
                     LinkKind::Array { column } => {
                         let values: Vec<KeyValue> =
@@ -364,13 +358,7 @@ impl<'s, D: DataStore> View<'s, D> {
                         let columns = strings(columns);
                         let keys: BTreeSet<Key> = rows.iter().filter_map(|r| tuple(r, &columns)).collect();
                         view.add(rows);
-                        if keys.is_empty() {
-                            continue;
-                        }
-                        let keys: Vec<Key> = keys.into_iter().collect();
-                        let found = store.fetch(&entity.name, &keys).await?;
-                        view.fetched.entry(entity.name.clone()).or_default().extend(keys);
-                        view.add(found);
+                        view.fetch_keys(&entity.name, keys).await?;
                     }
                     _ => {}
                 }
@@ -393,6 +381,23 @@ impl<'s, D: DataStore> View<'s, D> {
             }
         }
         Ok(view)
+    }
+
+    /// Fetches the records of `entity` with these keys (none: no query) into the view and marks
+    /// the keys as covered.
+    async fn fetch_keys(
+        &mut self,
+        entity: &Identifier,
+        keys: BTreeSet<Key>,
+    ) -> std::result::Result<(), StoreError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let keys: Vec<Key> = keys.into_iter().collect();
+        let found = self.store.fetch(entity, &keys).await?;
+        self.fetched.entry(entity.clone()).or_default().extend(keys);
+        self.add(found);
+        Ok(())
     }
 
     fn add(&mut self, records: Vec<Record>) {
