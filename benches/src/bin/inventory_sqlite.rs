@@ -11,10 +11,9 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use pdpo_bench::NullBlobs;
+use pdpo_bench::{NullBlobs, cpu_secs, sqlite_store};
 use pdpo_core::{Applied, ChangeSet, ColumnInfo, DataStore, Key, Lookup, Page, Record, Schema, StoreError};
 use pdpo_pii::{Inventory, Scanner};
-use pdpo_store::{SqlStore, sqlite_options, sqlx};
 use pdpo_testkit::{Generator, load};
 
 /// A store that times its `scan_page` calls (the inventory's reads) and passes everything through.
@@ -53,26 +52,10 @@ impl<D: DataStore> DataStore for Timed<'_, D> {
     }
 }
 
-/// User plus system CPU seconds of this process (Linux `/proc/self/stat`; 100 ticks a second).
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<f64> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().skip(11).take(2).filter_map(|f| f.parse().ok()).collect())
-        .unwrap_or_default();
-    fields.iter().sum::<f64>() / 100.0
-}
-
 async fn run(contacts: u64, runs: usize) {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("crm.db").display());
-    let pool = sqlx::sqlite::SqlitePoolOptions::new()
-        .max_connections(2)
-        .connect_with(sqlite_options(&url).unwrap())
-        .await
-        .unwrap();
-    sqlx::raw_sql(pdpo_testkit::SQLITE_DDL).execute(&pool).await.unwrap();
-    let store = SqlStore::open(pool, pdpo_testkit::schema()).await.unwrap();
+    let store =
+        sqlite_store(dir.path(), "crm", pdpo_testkit::SQLITE_DDL, pdpo_testkit::schema()).await.unwrap();
     let start = Instant::now();
     let stats = load(&Generator::with_default_seed(contacts), &store, &NullBlobs, 5_000).await.unwrap();
     println!(
@@ -90,11 +73,11 @@ async fn run(contacts: u64, runs: usize) {
             if let Some(entity) = only {
                 inventory = inventory.entities([entity]);
             }
-            let cpu = cpu_seconds();
+            let cpu = cpu_secs().unwrap_or(0.0);
             let start = Instant::now();
             let report = inventory.run(&timed).await.unwrap();
             let total = start.elapsed().as_secs_f64();
-            let cpu = cpu_seconds() - cpu;
+            let cpu = cpu_secs().unwrap_or(0.0) - cpu;
             let reading = timed.reading.lock().unwrap().as_secs_f64();
             let records: u64 = report.entities.iter().map(|e| e.records).sum();
             println!(

@@ -8,9 +8,8 @@
 
 use std::time::Instant;
 
-use pdpo_bench::{NullBlobs, cpu_secs};
+use pdpo_bench::{NullBlobs, cpu_secs, sqlite_store};
 use pdpo_core::{DataStore, Key};
-use pdpo_store::{SqlStore, sqlite_options, sqlx};
 use pdpo_testkit::{Generator, load};
 
 /// Records per change set (pdpo-testkit's `DEFAULT_BATCH`).
@@ -35,14 +34,8 @@ fn cpu_note(start: Option<f64>, records: usize) -> String {
 
 async fn run(contacts: u64) {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("crm.db").display());
-    let pool = sqlx::sqlite::SqlitePoolOptions::new()
-        .max_connections(2)
-        .connect_with(sqlite_options(&url).unwrap())
-        .await
-        .unwrap();
-    sqlx::raw_sql(pdpo_testkit::SQLITE_DDL).execute(&pool).await.unwrap();
-    let store = SqlStore::open(pool, pdpo_testkit::schema()).await.unwrap();
+    let store =
+        sqlite_store(dir.path(), "crm", pdpo_testkit::SQLITE_DDL, pdpo_testkit::schema()).await.unwrap();
     let generator = Generator::with_default_seed(contacts);
     let cpu = cpu_secs();
     let start = Instant::now();

@@ -101,6 +101,34 @@ impl<G: pdpo_core::DisposalGuard> Eraser<G> {
     /// or a keep rule are listed in the certificates and do not fail the batch. Any other
     /// failure before the commit writes nothing; a failure to shred after it leaves the data
     /// changes committed, and running the erasure again retries the shred.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use pdpo_core::{Actor, AllowAll, FixedClock, Key};
+    /// use pdpo_anonymise::{Anonymiser, Eraser, ErasureBatch, NoKeys};
+    /// use pdpo_testkit::{Generator, load_memory};
+    ///
+    /// let loaded = load_memory(&Generator::new(20, 7))?;
+    /// let clock = Arc::new(FixedClock::new(pdpo_testkit::reference_now()));
+    /// let eraser = Eraser::new(Anonymiser::hong_kong()?, AllowAll, clock, Actor::user("dpo-1")?);
+    ///
+    /// // Three subjects and one that does not exist, in one transaction.
+    /// let keys = [Key::from(3), Key::from(4), Key::from(5), Key::from(999_999)];
+    /// let report = pollster::block_on(eraser.erase_many(&loaded.store, &keys, &NoKeys))?;
+    /// assert_eq!(report.certificates.len(), 3);
+    /// assert!(report.certificates.iter().all(|c| c.verified));
+    /// assert_eq!(report.missing, [Key::from(999_999)]);
+    ///
+    /// // The same, resumable: chunks of 2, the batch saved (as JSON, say) after each.
+    /// let mut batch = ErasureBatch::new((6..=10).map(Key::from));
+    /// let mut saved = Vec::new();
+    /// let all = pollster::block_on(eraser.run_batch(&loaded.store, &mut batch, 2, &NoKeys, |b| {
+    ///     saved.push(b.done());
+    /// }))?;
+    /// assert_eq!((all.certificates.len(), saved), (5, vec![2, 4, 5]));
+    /// assert!(batch.is_finished());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub async fn erase_many<D: DataStore, S: KeyShredder>(
         &self,
         store: &D,
@@ -125,10 +153,7 @@ impl<G: pdpo_core::DisposalGuard> Eraser<G> {
             };
             let plan = self.plan_graph(&view, &graph).await?;
             plan.check()?;
-            let mut one = self.change_set(&plan);
-            cs.changes.append(&mut one.changes);
-            cs.events.append(&mut one.events);
-            cs.blob_deletes.append(&mut one.blob_deletes);
+            cs.append(self.change_set(&plan));
             view.absorb(&plan);
             plans.push(plan);
         }

@@ -80,6 +80,27 @@ impl ChangeSet {
         self
     }
 
+    /// Appends `other`'s changes, events and blob deletions after this one's, so both commit in
+    /// one [`apply`](crate::DataStore::apply) (batch erasure joins one change set per subject).
+    ///
+    /// ```
+    /// use pdpo_core::{ChangeSet, Identifier, Key, Record};
+    ///
+    /// let mut all = ChangeSet::new();
+    /// let mut one = ChangeSet::new();
+    /// one.insert(Record::new(Identifier::new("contacts")?, Key::from(1))).delete_blob("b1");
+    /// all.append(one.clone()).append(one);
+    /// assert_eq!((all.changes.len(), all.blob_deletes.len()), (2, 2));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn append(&mut self, other: ChangeSet) -> &mut Self {
+        let ChangeSet { changes, events, blob_deletes } = other;
+        self.changes.extend(changes);
+        self.events.extend(events);
+        self.blob_deletes.extend(blob_deletes);
+        self
+    }
+
     /// Whether there is nothing to do.
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty() && self.events.is_empty() && self.blob_deletes.is_empty()

@@ -337,27 +337,7 @@ impl MemoryStore {
             };
             match change {
                 Change::Insert(mut r) => {
-                    if r.key.len() != entity.key.len() {
-                        return Err(StoreError::invalid(format!(
-                            "{target}: key has {} column(s), `{}` has {}",
-                            r.key.len(),
-                            entity.name,
-                            entity.key.len()
-                        )));
-                    }
-                    for (col, part) in entity.key.iter().zip(r.key.parts()) {
-                        match r.values.get(col.as_str()) {
-                            None => {
-                                r.values.insert(col.to_string(), part.to_value());
-                            }
-                            Some(v) if KeyValue::from_value(v).as_ref() == Some(part) => {}
-                            Some(_) => {
-                                return Err(StoreError::invalid(format!(
-                                    "{target}: key column `{col}` differs from the key"
-                                )));
-                            }
-                        }
-                    }
+                    r.fill_key_columns(entity)?;
                     if let Some((c, t)) = scope {
                         match r.values.get(c) {
                             None => {

@@ -397,11 +397,18 @@ impl SqlStore {
         Ok(r)
     }
 
-    async fn run_select(&self, h: &mut Handle, table: &Table, sql: Sql) -> Result<Vec<Record>, StoreError> {
+    /// Runs a select of `table`'s columns and builds its records. `kept` keeps the statement
+    /// prepared on PostgreSQL (see [`Handle::fetch_kept`]): only for text that fixes the types of
+    /// its binds and does not vary with their number.
+    async fn select_records(
+        &self,
+        h: &mut Handle,
+        table: &Table,
+        sql: Sql,
+        kept: bool,
+    ) -> Result<Vec<Record>, StoreError> {
         let cols: Vec<&Col> = table.cols.iter().collect();
-        let rows = h
-            .fetch(sql, &cols)
-            .await
+        let rows = if kept { h.fetch_kept(sql, &cols).await } else { h.fetch(sql, &cols).await }
             .map_err(|e| store_error(&e, &format!("reading `{}`", table.entity), false))?;
         rows.into_iter().map(|r| Self::to_record(table, r)).collect()
     }
@@ -467,25 +474,9 @@ impl SqlStore {
                 sql.push(")");
             }
             Self::order_by_key(&mut sql, table);
-            out.extend(self.run_select(h, table, sql).await?);
+            out.extend(self.select_records(h, table, sql, false).await?);
         }
         Ok(out)
-    }
-
-    /// Runs a select whose text fixes the types of its binds, kept prepared on PostgreSQL (see
-    /// [`Handle::fetch_kept`]).
-    async fn run_select_kept(
-        &self,
-        h: &mut Handle,
-        table: &Table,
-        sql: Sql,
-    ) -> Result<Vec<Record>, StoreError> {
-        let cols: Vec<&Col> = table.cols.iter().collect();
-        let rows = h
-            .fetch_kept(sql, &cols)
-            .await
-            .map_err(|e| store_error(&e, &format!("reading `{}`", table.entity), false))?;
-        rows.into_iter().map(|r| Self::to_record(table, r)).collect()
     }
 
     /// PostgreSQL: records of `table` whose `columns` tuple is one of the keys, given as one
@@ -524,7 +515,7 @@ impl SqlStore {
         }
         sql.push(if columns.len() == 1 { ")" } else { "))" });
         Self::order_by_key(&mut sql, table);
-        self.run_select_kept(h, table, sql).await
+        self.select_records(h, table, sql, true).await
     }
 
     /// Records of `table` whose array column `col` holds any of `values`.
@@ -590,7 +581,7 @@ impl SqlStore {
             Self::order_by_key(&mut sql, table);
             // On PostgreSQL the one bind's type is fixed by the column, so the text stays
             // prepared.
-            out.extend(self.run_select_kept(h, table, sql).await?);
+            out.extend(self.select_records(h, table, sql, true).await?);
         }
         Ok(out)
     }
@@ -942,7 +933,7 @@ impl DataStore for SqlStore {
         Self::order_by_key(&mut sql, table);
         sql.push(" LIMIT ").bind(Bind::Int(i64::try_from(limit).unwrap_or(i64::MAX)), None);
         let mut h = self.handle().await?;
-        let records = self.run_select(&mut h, table, sql).await?;
+        let records = self.select_records(&mut h, table, sql, false).await?;
         let next = if records.len() == limit { records.last().map(|r| r.key.clone()) } else { None };
         Ok(Page { records, next })
     }

@@ -23,7 +23,7 @@
 
 use std::collections::HashMap;
 
-use pdpo_core::{Identifier, KeyValue, Record, RecordRef, ReferenceBy, StoreError, Value};
+use pdpo_core::{Identifier, Record, RecordRef, ReferenceBy, StoreError, Value};
 
 use super::{SqlStore, Table};
 use crate::backend::Handle;
@@ -68,25 +68,7 @@ impl SqlStore {
             .schema
             .entity(&target.entity)
             .ok_or_else(|| invalid(format!("unknown entity `{}`", target.entity)))?;
-        if r.key.len() != entity.key.len() {
-            return Err(invalid(format!(
-                "{target}: key has {} column(s), `{}` has {}",
-                r.key.len(),
-                entity.name,
-                entity.key.len()
-            )));
-        }
-        for (col, part) in entity.key.iter().zip(r.key.parts()) {
-            match r.values.get(col.as_str()) {
-                None => {
-                    r.values.insert(col.to_string(), part.to_value());
-                }
-                Some(v) if KeyValue::from_value(v).as_ref() == Some(part) => {}
-                Some(_) => {
-                    return Err(invalid(format!("{target}: key column `{col}` differs from the key")));
-                }
-            }
-        }
+        r.fill_key_columns(entity)?;
         if let (Some(t), Some(c)) = (tenant, self.inner.schema.tenant_column()) {
             match r.values.get(c.as_str()) {
                 None => {
