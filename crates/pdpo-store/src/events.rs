@@ -37,7 +37,11 @@ impl std::fmt::Debug for EventTarget {
     }
 }
 
-/// Writes `events` to `target` on `h` (a transaction). `step` is called before each statement
+/// The most events one `INSERT INTO _pdpo_events` holds (three binds each).
+pub(crate) const EVENTS_PER_STATEMENT: usize = 500;
+
+/// Writes `events` to `target` on `h` (a transaction): the event table takes them as multi-row
+/// inserts of up to [`EVENTS_PER_STATEMENT`] rows. `step` is called before each statement
 /// (the fault-injection hook of [`SqlStore::inject_failure_at`](crate::SqlStore::inject_failure_at));
 /// an error from it aborts the write. With an audit log, returns its new head: pass it to
 /// [`SqlAuditStore::remember`] once the transaction committed.
@@ -63,32 +67,44 @@ pub(crate) async fn write_events(
         EventTarget::Audit(_) if events.is_empty() => Ok(None),
         EventTarget::Audit(log) => log.append_on(&mut h.conn(), events, step).await.map(Some),
         EventTarget::Table => {
-            for ev in events {
-                let json = serde_json::to_string(ev).map_err(|_| {
-                    StoreError::new(
-                        StoreErrorKind::Backend,
-                        format!("audit event {} cannot be serialised", ev.id),
-                    )
-                })?;
+            for chunk in events.chunks(EVENTS_PER_STATEMENT) {
                 let mut sql = Sql::new(dialect);
-                sql.push("INSERT INTO _pdpo_events (id, at, event) VALUES (");
-                match dialect {
-                    Dialect::Sqlite => {
-                        sql.bind(Bind::Text(ev.id.to_string()), None).push(", ");
-                        sql.bind(
-                            Bind::Text(ev.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
-                            None,
-                        );
+                sql.push("INSERT INTO _pdpo_events (id, at, event) VALUES ");
+                for (i, ev) in chunk.iter().enumerate() {
+                    let json = serde_json::to_string(ev).map_err(|_| {
+                        StoreError::new(
+                            StoreErrorKind::Backend,
+                            format!("audit event {} cannot be serialised", ev.id),
+                        )
+                    })?;
+                    sql.push(if i > 0 { ", (" } else { "(" });
+                    match dialect {
+                        Dialect::Sqlite => {
+                            sql.bind(Bind::Text(ev.id.to_string()), None).push(", ");
+                            sql.bind(
+                                Bind::Text(ev.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+                                None,
+                            );
+                        }
+                        Dialect::Postgres => {
+                            sql.bind(Bind::Uuid(ev.id), None).push(", ").bind(Bind::Timestamp(ev.at), None);
+                        }
                     }
-                    Dialect::Postgres => {
-                        sql.bind(Bind::Uuid(ev.id), None).push(", ").bind(Bind::Timestamp(ev.at), None);
-                    }
+                    sql.push(", ").bind(Bind::Text(json), Some("jsonb")).push(")");
                 }
-                sql.push(", ").bind(Bind::Text(json), Some("jsonb")).push(")");
                 step()?;
-                h.execute(sql)
-                    .await
-                    .map_err(|e| store_error(&e, &format!("appending audit event {}", ev.id), false))?;
+                let what = || match chunk {
+                    [one] => format!("appending audit event {}", one.id),
+                    [first, ..] => format!("appending {} audit events (the first {})", chunk.len(), first.id),
+                    [] => String::new(),
+                };
+                // Full and single-row statements recur and stay prepared; an odd-sized rest does not.
+                let run = if chunk.len() == 1 || chunk.len() == EVENTS_PER_STATEMENT {
+                    h.execute(sql).await
+                } else {
+                    h.execute_once(sql).await
+                };
+                run.map_err(|e| store_error(&e, &what(), false))?;
             }
             Ok(None)
         }

@@ -1,6 +1,7 @@
 //! [`SqlStore`]: the [`DataStore`] over a CRM's own SQL tables.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use pdpo_core::{
@@ -13,12 +14,14 @@ use crate::SqlAuditStore;
 use crate::backend::{Handle, Pool};
 use crate::column::{Col, to_bind};
 use crate::error::{Error, Result, store_error};
-use crate::events::{EventTarget, write_events};
+use crate::events::{EVENTS_PER_STATEMENT, EventTarget, write_events};
 use crate::introspect::{live_columns, live_foreign_keys};
 use crate::migrate::migrate;
 use crate::sql::{Bind, Dialect, MAX_BINDS, Quoted, Sql, invalid, quote};
 
+mod bulk;
 mod insert;
+mod update;
 
 /// A table of the schema, with its live columns.
 #[derive(Debug)]
@@ -52,6 +55,8 @@ struct Inner {
     tables: HashMap<Identifier, Table>,
     references: Vec<Reference>,
     fail_at: Mutex<Option<usize>>,
+    /// Statements run by the last `apply` (see `SqlStore::last_statement_count`).
+    statements: AtomicUsize,
 }
 
 /// A [`DataStore`] over the tables a [`Schema`] names, in SQLite or PostgreSQL.
@@ -229,7 +234,15 @@ impl SqlStore {
         }
         drop(h);
         migrate(&pool).await?;
-        let inner = Inner { pool, dialect, schema, tables, references, fail_at: Mutex::new(None) };
+        let inner = Inner {
+            pool,
+            dialect,
+            schema,
+            tables,
+            references,
+            fail_at: Mutex::new(None),
+            statements: AtomicUsize::new(0),
+        };
         Ok(Self { inner: Arc::new(inner), tenant: None, events: EventTarget::Table })
     }
 
@@ -317,10 +330,19 @@ impl SqlStore {
     /// statements ran, as if the backend failed there. Cleared after one use.
     ///
     /// Consecutive inserts are written as multi-row statements, so a run of inserts counts one
-    /// statement per entity and column list (at most 1,000 rows each), not one
-    /// per record; each update and delete counts one.
+    /// statement per entity and column list (at most 1,000 rows each), not one per record;
+    /// consecutive updates count one per table and list of columns set (at most 1,000 rows
+    /// each); each delete counts one; events and blob deletions one per 500.
+    /// [`last_statement_count`](Self::last_statement_count) says how many a change set ran.
     pub fn inject_failure_at(&self, at: usize) {
         *self.inner.fail_at.lock().unwrap_or_else(PoisonError::into_inner) = Some(at);
+    }
+
+    /// Testing aid: how many statements the last change set that this store (or a clone) ran
+    /// without error ran, in the numbering of [`inject_failure_at`](Self::inject_failure_at)
+    /// (0 before any).
+    pub fn last_statement_count(&self) -> usize {
+        self.inner.statements.load(Ordering::Relaxed)
     }
 
     fn table(&self, entity: &str) -> Result<&Table, StoreError> {
@@ -614,32 +636,42 @@ impl SqlStore {
         Ok(Self::sorted(records))
     }
 
-    fn key_condition(
-        &self,
-        sql: &mut Sql,
-        table: &Table,
-        key: &Key,
-        tenant: Option<&str>,
-    ) -> Result<(), StoreError> {
+    /// The key's values converted for the table's key columns, in order.
+    fn key_binds(&self, table: &Table, target: &RecordRef) -> Result<Vec<Bind>, StoreError> {
+        let key = &target.key;
         if key.len() != table.key.len() {
             return Err(invalid(format!(
-                "{}[{key}]: key has {} column(s), `{}` has {}",
-                table.entity,
+                "{target}: key has {} column(s), `{}` has {}",
                 key.len(),
                 table.entity,
                 table.key.len()
             )));
         }
-        for (i, (c, part)) in table.key_cols().into_iter().zip(key.parts()).enumerate() {
-            sql.push(if i > 0 { " AND " } else { " WHERE " }).ident(&c.quoted).push(" = ");
-            self.bind(sql, table, c, &part.to_value())?;
+        table
+            .key_cols()
+            .into_iter()
+            .zip(key.parts())
+            .map(|(c, part)| {
+                to_bind(&part.to_value(), c, self.inner.dialect)
+                    .map_err(|why| invalid(format!("entity `{}`: column `{}`: {why}", table.entity, c.name)))
+            })
+            .collect()
+    }
+
+    /// ` WHERE k1 = ? AND k2 = ? [AND tenant = ?]` for one record.
+    fn key_condition(
+        &self,
+        sql: &mut Sql,
+        table: &Table,
+        target: &RecordRef,
+        tenant: Option<&str>,
+    ) -> Result<(), StoreError> {
+        for (i, (&c, b)) in table.key.iter().zip(self.key_binds(table, target)?).enumerate() {
+            let col = &table.cols[c];
+            sql.push(if i > 0 { " AND " } else { " WHERE " }).ident(&col.quoted).push(" = ");
+            sql.bind(b, col.pg.cast());
         }
-        if let (Some(t), Some(i)) = (tenant, table.tenant) {
-            let col = &table.cols[i];
-            sql.push(" AND ").ident(&col.quoted).push(" = ");
-            self.bind(sql, table, col, &Value::Text(t.to_owned()))?;
-        }
-        Ok(())
+        self.tenant_condition(sql, table, tenant, false)
     }
 
     /// Refuses the change set if deleting its `deletes` would cascade into (or orphan) a record
@@ -715,6 +747,7 @@ impl SqlStore {
         }
         let mut n = 0;
         let mut pending = Vec::new();
+        let mut updates = Vec::new();
         let mut changes = cs.changes.into_iter().peekable();
         while let Some(change) = changes.next() {
             let target = change.target();
@@ -727,47 +760,17 @@ impl SqlStore {
                             self.insert_run(h, std::mem::take(&mut pending), fail_at, &mut n).await?;
                     }
                 }
-                Change::Update { target, set } => {
+                Change::Update { target, set } if set.is_empty() => {
+                    // Nothing to write: the change only asserts that the record exists.
                     let mut sql = Sql::new(dialect);
-                    if set.is_empty() {
-                        sql.push("SELECT 1 FROM ").ident(&table.quoted);
-                        self.key_condition(&mut sql, table, &target.key, tenant)?;
-                        self.step(fail_at, &mut n)?;
-                        let found = h
-                            .fetch_text(sql, 1)
-                            .await
-                            .map_err(|e| store_error(&e, &format!("reading {target}"), false))?;
-                        if found.is_empty() {
-                            return Err(StoreError::new(
-                                StoreErrorKind::NotFound,
-                                format!("{target} does not exist"),
-                            ));
-                        }
-                        applied.updated += 1;
-                        continue;
-                    }
-                    sql.push("UPDATE ").ident(&table.quoted).push(" SET ");
-                    for (i, (name, v)) in set.iter().enumerate() {
-                        let c = table.col(name)?;
-                        if table.key.iter().any(|&k| table.cols[k].name == *name) {
-                            return Err(invalid(format!("{target}: key column `{name}` cannot change")));
-                        }
-                        if table.tenant.is_some_and(|t| table.cols[t].name == *name) {
-                            return Err(invalid(format!("{target}: tenant column `{name}` cannot change")));
-                        }
-                        if i > 0 {
-                            sql.push(", ");
-                        }
-                        sql.ident(&c.quoted).push(" = ");
-                        self.bind(&mut sql, table, c, v)?;
-                    }
-                    self.key_condition(&mut sql, table, &target.key, tenant)?;
+                    sql.push("SELECT 1 FROM ").ident(&table.quoted);
+                    self.key_condition(&mut sql, table, &target, tenant)?;
                     self.step(fail_at, &mut n)?;
-                    let rows = h
-                        .execute(sql)
+                    let found = h
+                        .fetch_text(sql, 1)
                         .await
-                        .map_err(|e| store_error(&e, &format!("updating {target}"), false))?;
-                    if rows == 0 {
+                        .map_err(|e| store_error(&e, &format!("reading {target}"), false))?;
+                    if found.is_empty() {
                         return Err(StoreError::new(
                             StoreErrorKind::NotFound,
                             format!("{target} does not exist"),
@@ -775,10 +778,13 @@ impl SqlStore {
                     }
                     applied.updated += 1;
                 }
+                Change::Update { target, set } => {
+                    updates.push(self.prepare_update(table, target, set)?);
+                }
                 Change::Delete(target) => {
                     let mut sql = Sql::new(dialect);
                     sql.push("DELETE FROM ").ident(&table.quoted);
-                    self.key_condition(&mut sql, table, &target.key, tenant)?;
+                    self.key_condition(&mut sql, table, &target, tenant)?;
                     self.step(fail_at, &mut n)?;
                     let rows = h
                         .execute(sql)
@@ -794,18 +800,26 @@ impl SqlStore {
                 }
                 _ => return Err(invalid(format!("{target}: unsupported change"))),
             }
+            if !updates.is_empty() && !matches!(changes.peek(), Some(Change::Update { .. })) {
+                applied.updated +=
+                    self.update_run(h, std::mem::take(&mut updates), tenant, fail_at, &mut n).await?;
+            }
         }
         applied.events = cs.events.len() as u64;
         *head =
             write_events(h, dialect, &self.events, &cs.events, &mut || self.step(fail_at, &mut n)).await?;
-        for id in &cs.blob_deletes {
+        for ids in cs.blob_deletes.chunks(EVENTS_PER_STATEMENT) {
             let mut sql = Sql::new(dialect);
-            sql.push("INSERT INTO _pdpo_blob_outbox (blob_id) VALUES (")
-                .bind(Bind::Text(id.clone()), None)
-                .push(") ON CONFLICT (blob_id) DO NOTHING");
+            sql.push("INSERT INTO _pdpo_blob_outbox (blob_id) VALUES ");
+            for (i, id) in ids.iter().enumerate() {
+                sql.push(if i > 0 { ", (" } else { "(" }).bind(Bind::Text(id.clone()), None).push(")");
+            }
+            sql.push(" ON CONFLICT (blob_id) DO NOTHING");
             self.step(fail_at, &mut n)?;
-            h.execute(sql).await.map_err(|e| store_error(&e, "queueing a blob deletion", false))?;
+            let run = if ids.len() == 1 { h.execute(sql).await } else { h.execute_once(sql).await };
+            run.map_err(|e| store_error(&e, "queueing blob deletions", false))?;
         }
+        self.inner.statements.store(n, Ordering::Relaxed);
         Ok(applied)
     }
 

@@ -25,9 +25,10 @@ use std::collections::HashMap;
 
 use pdpo_core::{Identifier, Record, RecordRef, ReferenceBy, StoreError, Value};
 
+use super::bulk::{Bulk, bulk_column, execute_bulk, unnest_from, unnested};
 use super::{SqlStore, Table};
 use crate::backend::Handle;
-use crate::column::{Col, PgType, to_bind};
+use crate::column::to_bind;
 use crate::error::store_error;
 use crate::sql::{Bind, Dialect, Sql, invalid};
 
@@ -260,122 +261,6 @@ impl SqlStore {
     }
 }
 
-/// One column of a PostgreSQL bulk insert: the values of every row, as one array bind.
-#[derive(Debug)]
-enum BulkColumn {
-    /// `bigint[]`.
-    Int(Vec<Option<i64>>),
-    /// `double precision[]`.
-    Float(Vec<Option<f64>>),
-    /// `boolean[]`.
-    Bool(Vec<Option<bool>>),
-    /// `text[]`: text, and values the column parses from text (numeric, JSON, array literals).
-    Text(Vec<Option<String>>),
-    /// `bytea[]`.
-    Bytes(Vec<Option<Vec<u8>>>),
-    /// `uuid[]`.
-    Uuid(Vec<Option<uuid::Uuid>>),
-    /// `timestamptz[]`.
-    Timestamp(Vec<Option<chrono::DateTime<chrono::Utc>>>),
-    /// `date[]`.
-    Date(Vec<Option<chrono::NaiveDate>>),
-}
-
-impl BulkColumn {
-    /// The array type the bind is cast to (a constant).
-    fn array_type(&self) -> &'static str {
-        match self {
-            Self::Int(_) => "bigint[]",
-            Self::Float(_) => "double precision[]",
-            Self::Bool(_) => "boolean[]",
-            Self::Text(_) => "text[]",
-            Self::Bytes(_) => "bytea[]",
-            Self::Uuid(_) => "uuid[]",
-            Self::Timestamp(_) => "timestamptz[]",
-            Self::Date(_) => "date[]",
-        }
-    }
-}
-
-/// A PostgreSQL bulk insert: its text (placeholders `$1..$n`, one per column, written by
-/// [`unnest_insert`]) and the column arrays to bind to them, in order.
-#[derive(Debug)]
-struct Bulk {
-    sql: Sql,
-    columns: Vec<BulkColumn>,
-}
-
-/// A PostgreSQL array literal (`{1,2}`, `{"a","b"}`) for an array bind, to be cast to the
-/// column's array type by the server.
-fn array_literal(b: &Bind) -> Option<String> {
-    fn join(items: impl Iterator<Item = String>) -> String {
-        let mut out = String::from("{");
-        for (i, s) in items.enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str(&s);
-        }
-        out.push('}');
-        out
-    }
-    Some(match b {
-        Bind::IntArray(v) => join(v.iter().map(ToString::to_string)),
-        Bind::UuidArray(v) => join(v.iter().map(|u| u.hyphenated().to_string())),
-        Bind::TextArray(v) => join(v.iter().map(|s| {
-            let mut q = String::with_capacity(s.len() + 2);
-            q.push('"');
-            for c in s.chars() {
-                if c == '"' || c == '\\' {
-                    q.push('\\');
-                }
-                q.push(c);
-            }
-            q.push('"');
-            q
-        })),
-        _ => return None,
-    })
-}
-
-/// The bulk column for `col` holding `binds` (one per row), or `None` if a value does not have
-/// the column's native kind or the column's type has no cast.
-fn bulk_column<'a>(col: &Col, binds: impl Iterator<Item = &'a Bind>) -> Option<BulkColumn> {
-    macro_rules! collect {
-        ($variant:ident, $($pat:pat => $v:expr),+) => {
-            binds
-                .map(|b| match b {
-                    Bind::Null => Some(None),
-                    $($pat => Some(Some($v)),)+
-                    _ => None,
-                })
-                .collect::<Option<Vec<_>>>()
-                .map(BulkColumn::$variant)
-        };
-    }
-    match col.pg {
-        PgType::Int2 | PgType::Int4 | PgType::Int8 => collect!(Int, Bind::Int(v) => *v),
-        PgType::Float4 | PgType::Float8 => collect!(Float, Bind::Float(v) => *v),
-        PgType::Bool => collect!(Bool, Bind::Bool(v) => *v),
-        PgType::Text | PgType::Varchar => collect!(Text, Bind::Text(v) => v.clone()),
-        PgType::Numeric => collect!(Text, Bind::Text(v) => v.clone(), Bind::Int(v) => v.to_string()),
-        PgType::Json | PgType::Jsonb => collect!(Text, Bind::Text(v) => v.clone()),
-        PgType::Bytea => collect!(Bytes, Bind::Bytes(v) => v.clone()),
-        PgType::Uuid => collect!(Uuid, Bind::Uuid(v) => *v),
-        PgType::Timestamptz | PgType::Timestamp => collect!(Timestamp, Bind::Timestamp(v) => *v),
-        PgType::Date => collect!(Date, Bind::Date(v) => *v),
-        PgType::Int4Array | PgType::Int8Array | PgType::TextArray | PgType::UuidArray => binds
-            .map(|b| match b {
-                Bind::Null => Some(None),
-                Bind::Text(s) => Some(Some(s.clone())),
-                other => array_literal(other).map(Some),
-            })
-            .collect::<Option<Vec<_>>>()
-            .map(BulkColumn::Text),
-        PgType::Unknown => None,
-    }
-}
-
 /// The PostgreSQL bulk insert of `rows` (one entity, one column list), or `None` on SQLite,
 /// for a single row, or when a column cannot go through arrays (see [`bulk_column`]).
 fn unnest_insert(table: &Table, rows: &[&Row]) -> Option<Bulk> {
@@ -402,51 +287,8 @@ fn unnest_insert(table: &Table, rows: &[&Row]) -> Option<Bulk> {
         if j > 0 {
             sql.push(", ");
         }
-        let cast = table.cols[c].pg.cast()?;
-        sql.push("CAST(u.c").int(j as i64).push(" AS ").push(cast).push(")");
+        unnested(&mut sql, j, table.cols[c].pg.cast()?);
     }
-    sql.push(" FROM unnest(");
-    for (j, column) in columns.iter().enumerate() {
-        if j > 0 {
-            sql.push(", ");
-        }
-        // Placeholder j + 1: `execute_bulk` binds the columns in this order.
-        sql.push("CAST($").int(j as i64 + 1).push(" AS ").push(column.array_type()).push(")");
-    }
-    sql.push(") AS u(");
-    for j in 0..columns.len() {
-        if j > 0 {
-            sql.push(", ");
-        }
-        sql.push("c").int(j as i64);
-    }
-    sql.push(")");
+    unnest_from(&mut sql, &columns);
     Some(Bulk { sql, columns })
-}
-
-/// Runs a [`Bulk`] insert, kept prepared (its text fixes every bind's type: the array type of
-/// its column); returns the rows inserted.
-async fn execute_bulk(h: &mut Handle, bulk: Bulk) -> Result<u64, sqlx::Error> {
-    let (text, _) = bulk.sql.finish();
-    match h.conn() {
-        #[cfg(feature = "postgres")]
-        crate::backend::Conn::Postgres(c) => {
-            let mut q = sqlx::query(text).persistent(true);
-            for column in bulk.columns {
-                q = match column {
-                    BulkColumn::Int(v) => q.bind(v),
-                    BulkColumn::Float(v) => q.bind(v),
-                    BulkColumn::Bool(v) => q.bind(v),
-                    BulkColumn::Text(v) => q.bind(v),
-                    BulkColumn::Bytes(v) => q.bind(v),
-                    BulkColumn::Uuid(v) => q.bind(v),
-                    BulkColumn::Timestamp(v) => q.bind(v),
-                    BulkColumn::Date(v) => q.bind(v),
-                };
-            }
-            q.execute(c).await.map(|r| r.rows_affected())
-        }
-        #[allow(unreachable_patterns)]
-        _ => Err(sqlx::Error::Protocol("a bulk insert needs PostgreSQL".into())),
-    }
 }

@@ -14,3 +14,4 @@ mod resolve;
 mod shred_disk;
 mod tenancy;
 mod testkit;
+mod updates;

@@ -1,0 +1,345 @@
+//! The update path of [`SqlStore::apply`]: a run of consecutive updates becomes one statement per
+//! table and set of columns.
+//!
+//! A run of consecutive [`Change::Update`](pdpo_core::Change::Update)s is validated row by row
+//! first (key length, no key or tenant column changed, every value converted for its column), then
+//! grouped: updates of one table that set the same columns share a statement, up to [`MAX_ROWS`]
+//! and the backend's bind limit. Updates of different records commute, so a group may run before
+//! an update given earlier in the run; the updates of one record always run in their given order
+//! (an update joins a group only if no later group already touched its record, and a group never
+//! holds one record twice).
+//!
+//! A group of one row is the plain `UPDATE t SET .. WHERE key = ..`. Several rows are joined from a
+//! derived table: on SQLite `UPDATE t SET c = v.column3 FROM (VALUES (?, ?, ?), ..) AS v WHERE
+//! t.k = v.column1 ..`; on PostgreSQL the rows come from `unnest` of one array per column (see
+//! [`super::bulk`]), or from a `VALUES` list of cast placeholders when a value does not have its
+//! column's native kind. A group that updates fewer rows than it holds is replayed row by row to
+//! name the record that does not exist (or belongs to another tenant); the change set then fails
+//! and its transaction rolls back.
+
+use std::collections::{BTreeMap, HashMap};
+
+use pdpo_core::{Identifier, RecordRef, StoreError, StoreErrorKind, Value};
+
+use super::bulk::{Bulk, bulk_column, execute_bulk, unnest_from, unnested};
+use super::insert::MAX_ROWS;
+use super::{SqlStore, Table};
+use crate::backend::Handle;
+use crate::column::to_bind;
+use crate::error::store_error;
+use crate::sql::{Bind, Dialect, Sql, invalid};
+
+/// One validated update, ready to bind.
+#[derive(Debug)]
+pub(super) struct UpdateRow {
+    target: RecordRef,
+    /// The key's values, converted for the key columns.
+    key: Vec<Bind>,
+    /// Indexes into the table's columns of the columns set, in the set's (sorted) order.
+    cols: Vec<usize>,
+    /// The new values, one per entry of `cols`.
+    binds: Vec<Bind>,
+}
+
+/// Updates of one table setting one list of columns, as indexes into the run.
+#[derive(Debug)]
+struct Group {
+    rows: Vec<usize>,
+}
+
+impl SqlStore {
+    /// Checks an update against its table and turns it into an [`UpdateRow`].
+    pub(super) fn prepare_update(
+        &self,
+        table: &Table,
+        target: RecordRef,
+        set: BTreeMap<String, Value>,
+    ) -> Result<UpdateRow, StoreError> {
+        let dialect = self.inner.dialect;
+        let key = self.key_binds(table, &target)?;
+        let mut cols = Vec::with_capacity(set.len());
+        let mut binds = Vec::with_capacity(set.len());
+        for (name, v) in &set {
+            let i = *table.index.get(name.as_str()).ok_or_else(|| {
+                invalid(format!("entity `{}`: table `{}` has no column `{name}`", table.entity, table.name))
+            })?;
+            if table.key.contains(&i) {
+                return Err(invalid(format!("{target}: key column `{name}` cannot change")));
+            }
+            if table.tenant == Some(i) {
+                return Err(invalid(format!("{target}: tenant column `{name}` cannot change")));
+            }
+            let col = &table.cols[i];
+            let b = to_bind(v, col, dialect)
+                .map_err(|why| invalid(format!("entity `{}`: column `{}`: {why}", table.entity, col.name)))?;
+            cols.push(i);
+            binds.push(b);
+        }
+        Ok(UpdateRow { target, key, cols, binds })
+    }
+
+    /// Writes a run of consecutive updates (none with an empty set); returns how many records
+    /// were updated. Each statement counts once for
+    /// [`inject_failure_at`](SqlStore::inject_failure_at).
+    pub(super) async fn update_run(
+        &self,
+        h: &mut Handle,
+        rows: Vec<UpdateRow>,
+        tenant: Option<&str>,
+        fail_at: Option<usize>,
+        n: &mut usize,
+    ) -> Result<u64, StoreError> {
+        for group in self.update_groups(&rows)? {
+            let group: Vec<&UpdateRow> = group.rows.iter().map(|&i| &rows[i]).collect();
+            self.step(fail_at, n)?;
+            self.update_group(h, &group, tenant).await?;
+        }
+        Ok(rows.len() as u64)
+    }
+
+    /// Splits a run into groups (see the module documentation), in the order they must run.
+    fn update_groups(&self, rows: &[UpdateRow]) -> Result<Vec<Group>, StoreError> {
+        let max_binds = self.inner.dialect.max_binds() - 1;
+        let mut groups: Vec<Group> = Vec::new();
+        // The latest group of each (entity, column list), and the latest group of each record.
+        let mut open: HashMap<(&Identifier, &[usize]), usize> = HashMap::new();
+        let mut last: HashMap<&RecordRef, usize> = HashMap::new();
+        for (i, row) in rows.iter().enumerate() {
+            let width = row.key.len() + row.cols.len();
+            let joins = open.get(&(&row.target.entity, &row.cols[..])).copied().filter(|&g| {
+                last.get(&row.target).is_none_or(|&l| l < g)
+                    && groups[g].rows.len() < MAX_ROWS
+                    && (groups[g].rows.len() + 1) * width <= max_binds
+            });
+            let g = match joins {
+                Some(g) => g,
+                None => {
+                    groups.push(Group { rows: Vec::new() });
+                    open.insert((&row.target.entity, &row.cols[..]), groups.len() - 1);
+                    groups.len() - 1
+                }
+            };
+            groups[g].rows.push(i);
+            last.insert(&row.target, g);
+        }
+        Ok(groups)
+    }
+
+    /// Runs one group; fails with `NotFound` naming a record the group did not update.
+    async fn update_group(
+        &self,
+        h: &mut Handle,
+        rows: &[&UpdateRow],
+        tenant: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let Some(first) = rows.first() else { return Ok(()) };
+        let table = self.table(&first.target.entity)?;
+        let what = || {
+            if rows.len() == 1 {
+                format!("updating {}", first.target)
+            } else {
+                format!("updating {} `{}` records (the first {})", rows.len(), table.entity, first.target)
+            }
+        };
+        let updated = if rows.len() == 1 {
+            h.execute(self.update_one_sql(table, first, tenant)?).await
+        } else {
+            let bulk = match self.inner.dialect {
+                Dialect::Postgres => unnest_update(table, rows, tenant),
+                Dialect::Sqlite => None,
+            };
+            match bulk {
+                Some(bulk) => execute_bulk(h, bulk).await,
+                None => {
+                    let sql = self.update_values_sql(table, rows, tenant)?;
+                    let width = first.key.len() + first.cols.len();
+                    let full = MAX_ROWS.min((self.inner.dialect.max_binds() - 1) / width);
+                    if rows.len() == full { h.execute(sql).await } else { h.execute_once(sql).await }
+                }
+            }
+        };
+        let updated = match updated {
+            Ok(n) => n,
+            Err(e) if rows.len() > 1 && self.inner.dialect == Dialect::Sqlite => {
+                // A failed statement leaves an SQLite transaction usable: name the record at fault.
+                for row in rows {
+                    h.execute(self.update_one_sql(table, row, tenant)?)
+                        .await
+                        .map_err(|e| store_error(&e, &format!("updating {}", row.target), false))?;
+                }
+                return Err(store_error(&e, &what(), false));
+            }
+            Err(e) => return Err(store_error(&e, &what(), false)),
+        };
+        if updated == rows.len() as u64 {
+            return Ok(());
+        }
+        // Some record is missing: find it (the transaction rolls back, so replaying is harmless).
+        if rows.len() > 1 {
+            for row in rows {
+                let one = h
+                    .execute(self.update_one_sql(table, row, tenant)?)
+                    .await
+                    .map_err(|e| store_error(&e, &format!("updating {}", row.target), false))?;
+                if one == 0 {
+                    return Err(not_found(&row.target));
+                }
+            }
+        }
+        Err(not_found(&first.target))
+    }
+
+    /// `UPDATE t SET a = ?, .. WHERE k = ? ..` for one row.
+    fn update_one_sql(
+        &self,
+        table: &Table,
+        row: &UpdateRow,
+        tenant: Option<&str>,
+    ) -> Result<Sql, StoreError> {
+        let mut sql = Sql::new(self.inner.dialect);
+        sql.push("UPDATE ").ident(&table.quoted).push(" SET ");
+        for (i, (&c, b)) in row.cols.iter().zip(&row.binds).enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            let col = &table.cols[c];
+            sql.ident(&col.quoted).push(" = ").bind(b.clone(), col.pg.cast());
+        }
+        for (i, (&c, b)) in table.key.iter().zip(&row.key).enumerate() {
+            let col = &table.cols[c];
+            sql.push(if i > 0 { " AND " } else { " WHERE " }).ident(&col.quoted).push(" = ");
+            sql.bind(b.clone(), col.pg.cast());
+        }
+        self.tenant_condition(&mut sql, table, tenant, false)?;
+        Ok(sql)
+    }
+
+    /// `UPDATE t SET a = v.c2, .. FROM (VALUES (..), ..) AS v WHERE t.k = v.c0 ..` for several
+    /// rows with one column list. Columns of `v`: the key's, then the set ones.
+    fn update_values_sql(
+        &self,
+        table: &Table,
+        rows: &[&UpdateRow],
+        tenant: Option<&str>,
+    ) -> Result<Sql, StoreError> {
+        let dialect = self.inner.dialect;
+        let first = rows.first().ok_or_else(|| invalid("an empty update group".to_owned()))?;
+        let keys = first.key.len();
+        let mut sql = Sql::new(dialect);
+        sql.push("UPDATE ").ident(&table.quoted).push(" SET ");
+        for (i, &c) in first.cols.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.ident(&table.cols[c].quoted).push(" = ");
+            derived_column(&mut sql, dialect, keys + i);
+        }
+        sql.push(" FROM (VALUES ");
+        for (j, row) in rows.iter().enumerate() {
+            sql.push(if j > 0 { ", (" } else { "(" });
+            let values = table.key.iter().zip(&row.key).chain(row.cols.iter().zip(&row.binds));
+            for (i, (&c, b)) in values.enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(b.clone(), table.cols[c].pg.cast());
+            }
+            sql.push(")");
+        }
+        sql.push(") AS v");
+        if dialect == Dialect::Postgres {
+            // SQLite names the columns of a VALUES list `column1, column2, ..`; PostgreSQL takes
+            // an alias list.
+            sql.push("(");
+            for i in 0..keys + first.cols.len() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.push("c").int(i as i64);
+            }
+            sql.push(")");
+        }
+        for (i, &c) in table.key.iter().enumerate() {
+            sql.push(if i > 0 { " AND " } else { " WHERE " });
+            sql.ident(&table.quoted).push(".").ident(&table.cols[c].quoted).push(" = ");
+            derived_column(&mut sql, dialect, i);
+        }
+        self.tenant_condition(&mut sql, table, tenant, true)?;
+        Ok(sql)
+    }
+
+    /// ` AND [t.]tenant = ?` when the store is scoped and the table has a tenant column.
+    pub(super) fn tenant_condition(
+        &self,
+        sql: &mut Sql,
+        table: &Table,
+        tenant: Option<&str>,
+        qualified: bool,
+    ) -> Result<(), StoreError> {
+        if let (Some(t), Some(i)) = (tenant, table.tenant) {
+            let col = &table.cols[i];
+            sql.push(" AND ");
+            if qualified {
+                sql.ident(&table.quoted).push(".");
+            }
+            sql.ident(&col.quoted).push(" = ");
+            self.bind(sql, table, col, &Value::Text(t.to_owned()))?;
+        }
+        Ok(())
+    }
+}
+
+/// Column `i` of the derived table `v` of [`SqlStore::update_values_sql`].
+fn derived_column(sql: &mut Sql, dialect: Dialect, i: usize) {
+    match dialect {
+        Dialect::Sqlite => sql.push("v.column").int(i as i64 + 1),
+        Dialect::Postgres => sql.push("v.c").int(i as i64),
+    };
+}
+
+fn not_found(target: &RecordRef) -> StoreError {
+    StoreError::new(StoreErrorKind::NotFound, format!("{target} does not exist"))
+}
+
+/// The PostgreSQL bulk update of `rows` (one table, one column list, several rows): `UPDATE t SET
+/// a = CAST(u.c1 AS ..) FROM unnest(..) AS u(c0, c1) WHERE t.k = CAST(u.c0 AS ..)`; a scoped
+/// store's tenant is one more array, so every placeholder is an array and the text depends only on
+/// the table and columns. `None` when a column cannot go through arrays (see [`bulk_column`]).
+fn unnest_update(table: &Table, rows: &[&UpdateRow], tenant: Option<&str>) -> Option<Bulk> {
+    let first = rows.first()?;
+    let keys = first.key.len();
+    let mut columns = Vec::with_capacity(keys + first.cols.len() + 1);
+    for (j, &c) in table.key.iter().chain(&first.cols).enumerate() {
+        let col = &table.cols[c];
+        col.pg.cast()?;
+        let values = rows.iter().map(|r| if j < keys { &r.key[j] } else { &r.binds[j - keys] });
+        columns.push(bulk_column(col, values)?);
+    }
+    let scope = match (tenant, table.tenant) {
+        (Some(t), Some(i)) => {
+            let stamps: Vec<Bind> = rows.iter().map(|_| Bind::Text(t.to_owned())).collect();
+            columns.push(bulk_column(&table.cols[i], stamps.iter())?);
+            Some(i)
+        }
+        _ => None,
+    };
+    let mut sql = Sql::new(Dialect::Postgres);
+    sql.push("UPDATE ").ident(&table.quoted).push(" SET ");
+    for (i, &c) in first.cols.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        let col = &table.cols[c];
+        sql.ident(&col.quoted).push(" = ");
+        unnested(&mut sql, keys + i, col.pg.cast()?);
+    }
+    unnest_from(&mut sql, &columns);
+    let conditions = table.key.iter().copied().enumerate().chain(scope.map(|i| (columns.len() - 1, i)));
+    for (n, (j, c)) in conditions.enumerate() {
+        let col = &table.cols[c];
+        sql.push(if n > 0 { " AND " } else { " WHERE " });
+        sql.ident(&table.quoted).push(".").ident(&col.quoted).push(" = ");
+        unnested(&mut sql, j, col.pg.cast()?);
+    }
+    Some(Bulk { sql, columns })
+}

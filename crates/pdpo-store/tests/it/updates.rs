@@ -1,0 +1,243 @@
+//! Grouped updates: a run of consecutive updates is written as one statement per table and list
+//! of columns (SQLite `UPDATE .. FROM (VALUES ..)`, PostgreSQL `UPDATE .. FROM unnest(..)` or a
+//! `VALUES` list). The result must be what the reference `MemoryStore` gets from the same change
+//! set, updates of one record keep their order, and a group naming a missing record (or one of
+//! another tenant) fails the whole change set, naming that record.
+
+use pdpo_core::conformance::{Harness, fixture_schema, records};
+use pdpo_core::{
+    ChangeSet, DataStore, Identifier, Key, KeyValue, MemoryStore, Record, RecordRef, StoreErrorKind, Value,
+};
+use pdpo_store::SqlStore;
+
+use crate::common::{PgSchemas, SqliteHarness, dump, pg_admin};
+
+fn id(s: &'static str) -> Identifier {
+    Identifier::from_static(s)
+}
+
+fn at(entity: &'static str, key: impl Into<Key>) -> RecordRef {
+    RecordRef::new(id(entity), key.into())
+}
+
+fn set(pairs: &[(&str, Value)]) -> std::collections::BTreeMap<String, Value> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
+}
+
+/// Every record of every entity, rendered, for any store.
+async fn records_of(s: &impl DataStore) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in s.schema().entities() {
+        for r in s.scan_page(&e.name, None, 100_000).await.unwrap().records {
+            let vals: Vec<String> = r.values.iter().map(|(k, v)| format!("{k}={}", v.render())).collect();
+            out.push(format!("{}[{}] {}", r.entity, r.key, vals.join(" ")));
+        }
+    }
+    out
+}
+
+/// Updates interleaved across tables, one record updated three times with two column lists, a
+/// composite key, JSON, an existence-only update, and updates after an insert of the record.
+fn interleaved() -> ChangeSet {
+    let ck = Key::composite([KeyValue::Int(10), KeyValue::Int(1)]);
+    let dec = |s: &str| Value::Decimal(s.parse().unwrap());
+    let mut cs = ChangeSet::new();
+    cs.update(at("people", 1), set(&[("name", "First".into())]))
+        .update(at("orders", 10), set(&[("total", dec("1.50"))]))
+        .update(at("people", 2), set(&[("name", "Second".into())]))
+        .update(at("people", 1), set(&[("email", Value::Null), ("name", "Middle".into())]))
+        .update(at("people", 1), set(&[("name", "Last".into())]))
+        .update(RecordRef::new(id("order_lines"), ck), set(&[("description", "[FREE_TEXT]".into())]))
+        .update(at("people", 3), set(&[("name", "Third".into())]))
+        .update(at("people", 4), set(&[]))
+        .update(at("notes", 1000), set(&[("author_name", "A".into()), ("body", "[REDACTED]".into())]))
+        .update(at("notes", 1001), set(&[("author_name", Value::Null), ("body", "".into())]))
+        .insert(
+            Record::new(id("people"), Key::from(5))
+                .with("name", "New")
+                .with("email", "n@example.hk")
+                .with("profile", Value::Null)
+                .with("created_at", Value::Null)
+                .with("org_id", Value::Null),
+        )
+        .update(at("people", 5), set(&[("name", "Renamed".into())]))
+        .update(
+            at("people", 4),
+            set(&[("profile", serde_json::json!({ "phones": {}, "emails": [] }).into())]),
+        );
+    cs
+}
+
+/// The statements `interleaved` takes: the first run of updates is grouped as people{name}
+/// [1, 2], orders{total}, people{email, name}, people{name} [1 again, 3], order_lines, notes
+/// [1000, 1001] (6), plus the existence check (1); the insert (1); then people{name} and
+/// people{profile} (2).
+const INTERLEAVED_STATEMENTS: usize = 10;
+
+async fn loaded(s: &impl DataStore) {
+    let mut load = ChangeSet::new();
+    for r in records() {
+        load.insert(r);
+    }
+    s.apply(load).await.unwrap();
+}
+
+async fn grouped_updates_match_the_reference(s: SqlStore) {
+    let reference = MemoryStore::new(fixture_schema(false));
+    loaded(&s).await;
+    loaded(&reference).await;
+    assert_eq!(records_of(&s).await, records_of(&reference).await);
+    let expected = reference.apply(interleaved()).await.unwrap();
+    let applied = s.apply(interleaved()).await.unwrap();
+    assert_eq!((applied.inserted, applied.updated), (expected.inserted, expected.updated));
+    assert_eq!((applied.inserted, applied.updated), (1, 12));
+    assert_eq!(s.last_statement_count(), INTERLEAVED_STATEMENTS);
+    let (got, want) = (records_of(&s).await, records_of(&reference).await);
+    assert_eq!(got, want);
+    assert!(got.iter().any(|l| l.starts_with("people[1] ") && l.contains("name=Last")), "{got:#?}");
+
+    // A group that names a missing record fails the change set and names it; nothing changes.
+    let before = dump(&s).await;
+    let mut cs = ChangeSet::new();
+    cs.update(at("orders", 11), set(&[("total", Value::Null)]))
+        .update(at("people", 2), set(&[("name", "X".into())]))
+        .update(at("people", 99), set(&[("name", "Y".into())]))
+        .update(at("people", 3), set(&[("name", "Z".into())]));
+    let err = s.apply(cs).await.unwrap_err();
+    assert_eq!(err.kind(), StoreErrorKind::NotFound, "{err}");
+    assert!(err.to_string().contains("people[99]"), "{err}");
+    assert_eq!(dump(&s).await, before);
+
+    // A key column cannot change, in a group as alone.
+    let mut cs = ChangeSet::new();
+    cs.update(at("people", 2), set(&[("name", "X".into())]))
+        .update(at("people", 3), set(&[("id", Value::Int(7))]));
+    let err = s.apply(cs).await.unwrap_err();
+    assert_eq!(err.kind(), StoreErrorKind::Invalid, "{err}");
+    assert_eq!(dump(&s).await, before);
+}
+
+/// More rows than one statement holds (1,000): two statements, same result as the reference.
+async fn large_groups_split(s: SqlStore) {
+    let reference = MemoryStore::new(fixture_schema(false));
+    let mut load = ChangeSet::new();
+    for r in records() {
+        load.insert(r);
+    }
+    for i in 0..1_500 {
+        load.insert(Record::new(id("orders"), Key::from(5_000 + i)).with("person_id", 1 + i % 4));
+    }
+    s.apply(load.clone()).await.unwrap();
+    reference.apply(load).await.unwrap();
+    let mut cs = ChangeSet::new();
+    for i in 0..1_500 {
+        cs.update(
+            at("orders", 5_000 + i),
+            set(&[("total", Value::Decimal(format!("{i}.5").parse().unwrap()))]),
+        );
+    }
+    s.apply(cs.clone()).await.unwrap();
+    reference.apply(cs).await.unwrap();
+    assert_eq!(s.last_statement_count(), 2);
+    assert_eq!(records_of(&s).await, records_of(&reference).await);
+}
+
+/// A scoped store's group skips (and so refuses) another tenant's record.
+async fn tenant_scoped_groups(a: SqlStore, b: SqlStore) {
+    loaded(&a).await;
+    let mut theirs = ChangeSet::new();
+    theirs.insert(Record::new(id("people"), Key::from(50)).with("name", "Theirs"));
+    b.apply(theirs).await.unwrap();
+    let before = dump(&a).await;
+    let mut cs = ChangeSet::new();
+    cs.update(at("people", 1), set(&[("name", "Mine".into())]))
+        .update(at("people", 50), set(&[("name", "Not mine".into())]));
+    let err = a.apply(cs).await.unwrap_err();
+    assert_eq!(err.kind(), StoreErrorKind::NotFound, "{err}");
+    assert!(err.to_string().contains("people[50]"), "{err}");
+    assert_eq!(dump(&a).await, before);
+    let mut cs = ChangeSet::new();
+    cs.update(at("people", 1), set(&[("name", "Mine".into())]))
+        .update(at("people", 2), set(&[("name", "Also mine".into())]));
+    a.apply(cs).await.unwrap();
+    let names: Vec<Value> = a
+        .fetch("people", &[Key::from(1), Key::from(2)])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get("name").cloned().unwrap_or(Value::Null))
+        .collect();
+    assert_eq!(names, [Value::from("Mine"), Value::from("Also mine")]);
+    let theirs = b.fetch("people", &[Key::from(50)]).await.unwrap();
+    assert_eq!(theirs[0].get("name"), Some(&Value::from("Theirs")));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn sqlite_grouped_updates_match_the_reference() {
+    let h = SqliteHarness::new();
+    grouped_updates_match_the_reference(h.open(&fixture_schema(false), None).await).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn postgres_grouped_updates_match_the_reference() {
+    let Some(admin) = pg_admin().await else { return };
+    let schemas = PgSchemas::new(admin);
+    grouped_updates_match_the_reference(schemas.harness().open(&fixture_schema(false), None).await).await;
+    schemas.drop_all().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn sqlite_large_update_groups_split() {
+    let h = SqliteHarness::new();
+    large_groups_split(h.open(&fixture_schema(false), None).await).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn postgres_large_update_groups_split() {
+    let Some(admin) = pg_admin().await else { return };
+    let schemas = PgSchemas::new(admin);
+    large_groups_split(schemas.harness().open(&fixture_schema(false), None).await).await;
+    schemas.drop_all().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn sqlite_tenant_scoped_update_groups() {
+    let h = SqliteHarness::new();
+    let schema = fixture_schema(true);
+    let a = h.open(&schema, Some("a")).await;
+    tenant_scoped_groups(a.clone(), a.scoped("b")).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn postgres_tenant_scoped_update_groups() {
+    let Some(admin) = pg_admin().await else { return };
+    let schemas = PgSchemas::new(admin);
+    let a = schemas.harness().open(&fixture_schema(true), Some("a")).await;
+    tenant_scoped_groups(a.clone(), a.scoped("b")).await;
+    schemas.drop_all().await;
+}
+
+/// PostgreSQL: values that are not their column's native kind (an integer into a text column)
+/// make the group fall back from arrays to a `VALUES` list of cast placeholders.
+#[tokio::test(flavor = "current_thread")]
+async fn postgres_update_groups_fall_back_to_values() {
+    let Some(admin) = pg_admin().await else { return };
+    let schemas = PgSchemas::new(admin);
+    let s = schemas.harness().open(&fixture_schema(false), None).await;
+    loaded(&s).await;
+    let mut cs = ChangeSet::new();
+    cs.update(at("people", 1), set(&[("name", Value::Int(7))]))
+        .update(at("people", 2), set(&[("name", "Text".into())]))
+        .update(at("people", 3), set(&[("name", Value::Int(9))]));
+    assert_eq!(s.apply(cs).await.unwrap().updated, 3);
+    assert_eq!(s.last_statement_count(), 1);
+    let names: Vec<Value> = s
+        .fetch("people", &[Key::from(1), Key::from(2), Key::from(3)])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get("name").cloned().unwrap_or(Value::Null))
+        .collect();
+    assert_eq!(names, [Value::from("7"), Value::from("Text"), Value::from("9")]);
+    schemas.drop_all().await;
+}
