@@ -165,3 +165,41 @@ async fn bad_input_is_a_typed_error() {
     let msg = ws.erase(&Key::from(999), None).await.unwrap_err().to_string();
     assert_eq!(msg, "no `contacts` record has key 999");
 }
+
+/// A batch erasure through the workspace certifies what erasing each subject alone certifies
+/// (records changed and shredded, records retained and why), honours an open request, lists
+/// unknown subjects as missing, and is idempotent.
+#[tokio::test]
+async fn batch_erasure_matches_one_by_one() {
+    let (batch, single) = (workspace(30).await, workspace(30).await);
+    for ws in [&batch, &single] {
+        ws.receive_request(NewRequest::new(RequestKind::Access, vec![Key::from(2)])).await.unwrap();
+    }
+    let subjects: Vec<Key> = (1..=8).map(Key::from).chain([Key::from(999)]).collect();
+    let report = batch.erase_many(&subjects, 3).await.unwrap();
+    assert_eq!(report.missing, [Key::from(999)]);
+    assert_eq!(report.certificates.len(), 8);
+    for (cert, subject) in report.certificates.iter().zip(&subjects) {
+        assert_eq!(&cert.subject, subject);
+        assert!(cert.verified, "subject {subject}");
+        let alone = single.erase(subject, None).await.unwrap();
+        assert_eq!(cert.already_erased, alone.already_erased, "subject {subject}");
+        assert_eq!(cert.records_changed, alone.records_changed, "subject {subject}");
+        assert_eq!(cert.shredded, alone.shredded, "subject {subject}");
+        // The open requests differ (one per workspace): compare retained records up to their ids.
+        let retained = |c: &pdpo::anonymise::ErasureCertificate| -> Vec<String> {
+            c.retained.iter().map(|r| format!("{} {:?} {:?}", r.record, r.fields, r.reason)).collect()
+        };
+        assert_eq!(retained(cert), retained(&alone), "subject {subject}");
+        assert_eq!(cert.keys_shredded, alone.keys_shredded, "subject {subject}");
+    }
+    assert!(report.certificates.iter().filter(|c| !c.already_erased).count() >= 6);
+    let held = &report.certificates[1];
+    assert!(
+        held.retained.iter().any(|r| r.retainers.iter().any(|x| x.kind == RetainerKind::OpenRequest)),
+        "the open request retains subject 2's records"
+    );
+    let again = batch.erase_many(&subjects[..8], 8).await.unwrap();
+    assert!(again.certificates.iter().all(|c| c.already_erased));
+    assert!(batch.verify_audit().await.unwrap().is_clean());
+}
