@@ -182,9 +182,11 @@ cols!(sqlx::sqlite::SqliteRow);
 #[cfg(feature = "postgres")]
 cols!(sqlx::postgres::PgRow);
 
-/// Runs a statement on a borrowed connection; returns the rows affected.
+/// Runs a statement on a borrowed connection; returns the rows affected. Kept prepared on
+/// PostgreSQL too (the text is signed with its binds' kinds: see [`Sql::finish_signed`]): one
+/// round trip instead of a parse and an execute.
 async fn execute(conn: &mut Conn<'_>, sql: Sql, what: &str) -> Result<u64, StoreError> {
-    let (text, binds) = sql.finish();
+    let (text, binds) = sql.finish_signed();
     let done = match conn {
         #[cfg(feature = "sqlite")]
         Conn::Sqlite(c) => crate::backend::bind_sqlite(sqlx::query(text), binds)
@@ -193,31 +195,12 @@ async fn execute(conn: &mut Conn<'_>, sql: Sql, what: &str) -> Result<u64, Store
             .map(|r| r.rows_affected()),
         #[cfg(feature = "postgres")]
         Conn::Postgres(c) => crate::backend::bind_pg(sqlx::query(text), binds)
+            .persistent(true)
             .execute(&mut **c)
             .await
             .map(|r| r.rows_affected()),
     };
     done.map_err(|e| store_error(&e, what, false))
-}
-
-/// Runs a statement whose text fixes its parameter types (pdpo's own tables, binds of one
-/// type each) on a borrowed connection, kept prepared on PostgreSQL: one round trip instead of
-/// a parse and an execute. Returns the rows affected.
-async fn execute_kept(conn: &mut Conn<'_>, sql: Sql, what: &str) -> Result<u64, StoreError> {
-    match conn {
-        #[cfg(feature = "postgres")]
-        Conn::Postgres(c) => {
-            let (text, binds) = sql.finish();
-            crate::backend::bind_pg(sqlx::query(text), binds)
-                .persistent(true)
-                .execute(&mut **c)
-                .await
-                .map(|r| r.rows_affected())
-                .map_err(|e| store_error(&e, what, false))
-        }
-        #[allow(unreachable_patterns)]
-        _ => execute(conn, sql, what).await,
-    }
 }
 
 /// Runs a query on a borrowed connection and maps each row. Every query of the log has a text
@@ -228,7 +211,7 @@ async fn fetch<T>(
     what: &str,
     map: impl Fn(&dyn Cols) -> Result<T, sqlx::Error> + Send,
 ) -> Result<Vec<T>, StoreError> {
-    let (text, binds) = sql.finish();
+    let (text, binds) = sql.finish_signed();
     let rows: Result<Vec<T>, sqlx::Error> = match conn {
         #[cfg(feature = "sqlite")]
         Conn::Sqlite(c) => crate::backend::bind_sqlite(sqlx::query(text), binds)
@@ -381,18 +364,23 @@ async fn write_head(conn: &mut Conn<'_>, head: &Head) -> Result<(), StoreError> 
     sql.push(", seal = ").bind(Bind::Bytes(head.seal.0.to_vec()), None);
     sql.push(", at = ").bind(Bind::Int(head.at.timestamp_micros()), None);
     sql.push(" WHERE id = 1");
-    execute_kept(conn, sql, "writing the audit head").await.map(drop)
+    execute(conn, sql, "writing the audit head").await.map(drop)
 }
 
 /// Writes `new` over the head row if it still holds `known`; whether it did.
 async fn write_head_if(conn: &mut Conn<'_>, known: &Head, new: &Head) -> Result<bool, StoreError> {
-    let dialect = dialect_of(conn);
-    let same = match dialect {
+    let mut sql = Sql::new(dialect_of(conn));
+    head_update_if(&mut sql, known, new)?;
+    Ok(execute(conn, sql, "writing the audit head").await? == 1)
+}
+
+/// `UPDATE _pdpo_audit_head SET <new> WHERE <the row equals known>`.
+fn head_update_if(sql: &mut Sql, known: &Head, new: &Head) -> Result<(), StoreError> {
+    let same = match sql.dialect() {
         Dialect::Sqlite => " IS ",
         Dialect::Postgres => " IS NOT DISTINCT FROM ",
     };
     let month = |m: Option<Month>| m.map_or(Bind::Null, |m| Bind::Text(m.to_string()));
-    let mut sql = Sql::new(dialect);
     sql.push("UPDATE _pdpo_audit_head SET size = ").bind(int(new.size, "head size")?, None);
     sql.push(", month = ").bind(month(new.month), None);
     sql.push(", count = ").bind(int(new.count, "head count")?, None);
@@ -409,7 +397,83 @@ async fn write_head_if(conn: &mut Conn<'_>, known: &Head, new: &Head) -> Result<
     sql.push(" AND sealed").push(same).bind(month(known.sealed), None);
     sql.push(" AND seal = ").bind(Bind::Bytes(known.seal.0.to_vec()), None);
     sql.push(" AND at = ").bind(Bind::Int(known.at.timestamp_micros()), None);
-    Ok(execute(conn, sql, "writing the audit head").await? == 1)
+    Ok(())
+}
+
+/// The fast path's one statement: the head written where it still equals `known`, and `rows`
+/// (all of one month) inserted only if it was. Returns whether the head matched (if not, nothing
+/// was written), or `None` when the rows are too many for one statement (SQLite's bind limit).
+///
+/// PostgreSQL: `WITH h AS (UPDATE .. RETURNING 1) INSERT .. SELECT .. FROM unnest(..), h`.
+/// SQLite (no data-modifying CTEs): the `UPDATE`, then `INSERT .. SELECT .. FROM (VALUES ..)
+/// WHERE changes() = 1`, sent together (`changes()` is the row count of the `UPDATE`, the last
+/// statement completed on the connection).
+async fn write_head_and_rows(
+    conn: &mut Conn<'_>,
+    known: &Head,
+    new: &Head,
+    month: Month,
+    rows: &[EntryRow],
+) -> Result<Option<bool>, StoreError> {
+    let table = quoted(&table_name(PREFIX, month))?;
+    let what = format!("appending to the audit partition of {month}");
+    let mut sql = Sql::new(dialect_of(conn));
+    match conn {
+        #[cfg(feature = "postgres")]
+        Conn::Postgres(c) => {
+            sql.push("WITH h AS (");
+            head_update_if(&mut sql, known, new)?;
+            sql.push(" RETURNING 1) INSERT INTO ").ident(&table);
+            sql.push(" (month, idx, recorded_at, prev, hash, body) SELECT ").int(month_key(month));
+            sql.push(", u.idx, u.recorded_at, u.prev, u.hash, u.body FROM unnest(");
+            let first = sql.bind_count() as i64 + 1;
+            for (i, ty) in ["bigint[]", "bigint[]", "bytea[]", "bytea[]", "bytea[]"].into_iter().enumerate() {
+                sql.push(if i > 0 { ", CAST($" } else { "CAST($" }).int(first + i as i64);
+                sql.push(" AS ").push(ty).push(")");
+            }
+            sql.push(") AS u(idx, recorded_at, prev, hash, body), h");
+            let (idx, at, prev, hash, body) = row_arrays(rows)?;
+            let (text, binds) = sql.finish_signed();
+            let inserted = crate::backend::bind_pg(sqlx::query(text), binds)
+                .persistent(true)
+                .bind(idx)
+                .bind(at)
+                .bind(prev)
+                .bind(hash)
+                .bind(body)
+                .execute(&mut **c)
+                .await
+                .map_err(|e| store_error(&e, &what, false))?
+                .rows_affected();
+            Ok(Some(inserted == rows.len() as u64))
+        }
+        #[cfg(feature = "sqlite")]
+        Conn::Sqlite(_) => {
+            if rows.is_empty() || (rows.len() + 4) * 5 > MAX_BINDS {
+                return Ok(None);
+            }
+            head_update_if(&mut sql, known, new)?;
+            sql.push("; INSERT INTO ").ident(&table).push(
+                " (idx, recorded_at, prev, hash, body) \
+                 SELECT column1, column2, column3, column4, column5 FROM (VALUES ",
+            );
+            for (i, r) in rows.iter().enumerate() {
+                sql.push(if i > 0 { ", (" } else { "(" });
+                sql.bind(int(r.index, "entry index")?, None).push(", ");
+                sql.bind(Bind::Int(r.recorded_at.timestamp_micros()), None).push(", ");
+                sql.bind(Bind::Bytes(r.prev.0.to_vec()), None).push(", ");
+                sql.bind(Bind::Bytes(r.hash.0.to_vec()), None).push(", ");
+                sql.bind(Bind::Bytes(r.body.clone()), None).push(")");
+            }
+            sql.push(") WHERE changes() = 1");
+            // The head's one row and the entries, or nothing.
+            match execute(conn, sql, &what).await? {
+                0 => Ok(Some(false)),
+                n if n == rows.len() as u64 + 1 => Ok(Some(true)),
+                n => Err(corrupt(format!("audit log: the append wrote {n} rows for {} entries", rows.len()))),
+            }
+        }
+    }
 }
 
 /// The result of chaining a batch on a head.
@@ -429,7 +493,7 @@ async fn insert_seal(conn: &mut Conn<'_>, seq: u64, s: &Seal) -> Result<(), Stor
     sql.bind(Bind::Bytes(s.prev.0.to_vec()), None).push(", ");
     sql.bind(Bind::Int(s.sealed_at.timestamp_micros()), None).push(", ");
     sql.bind(Bind::Bytes(s.hash.0.to_vec()), None).push(")");
-    execute_kept(conn, sql, &format!("inserting the seal of {}", s.month)).await.map(drop)
+    execute(conn, sql, &format!("inserting the seal of {}", s.month)).await.map(drop)
 }
 
 async fn create_partition(conn: &mut Conn<'_>, month: Month) -> Result<(), StoreError> {
@@ -496,16 +560,13 @@ async fn insert_rows(
     Ok(())
 }
 
-/// PostgreSQL: every row of `month` in one `INSERT ... SELECT ... FROM unnest(...)` of five
-/// array binds, whatever the batch size: one statement, one text per month (kept prepared), and
-/// no per-row placeholders for the server to parse and plan.
+/// The five column arrays of `rows` for a PostgreSQL `unnest`: index, time, previous hash, hash,
+/// body.
 #[cfg(feature = "postgres")]
-async fn insert_rows_pg(
-    conn: &mut sqlx::PgConnection,
-    month: Month,
-    table: &Quoted,
+#[allow(clippy::type_complexity)]
+fn row_arrays(
     rows: &[EntryRow],
-) -> Result<(), StoreError> {
+) -> Result<(Vec<i64>, Vec<i64>, Vec<&[u8]>, Vec<&[u8]>, Vec<&[u8]>), StoreError> {
     let mut idx = Vec::with_capacity(rows.len());
     let mut at = Vec::with_capacity(rows.len());
     let (mut prev, mut hash, mut body) =
@@ -520,6 +581,20 @@ async fn insert_rows_pg(
         hash.push(&r.hash.0[..]);
         body.push(&r.body[..]);
     }
+    Ok((idx, at, prev, hash, body))
+}
+
+/// PostgreSQL: every row of `month` in one `INSERT ... SELECT ... FROM unnest(...)` of five
+/// array binds, whatever the batch size: one statement, one text per month (kept prepared), and
+/// no per-row placeholders for the server to parse and plan.
+#[cfg(feature = "postgres")]
+async fn insert_rows_pg(
+    conn: &mut sqlx::PgConnection,
+    month: Month,
+    table: &Quoted,
+    rows: &[EntryRow],
+) -> Result<(), StoreError> {
+    let (idx, at, prev, hash, body) = row_arrays(rows)?;
     let mut sql = Sql::new(Dialect::Postgres);
     sql.push("INSERT INTO ").ident(table);
     sql.push(" (month, idx, recorded_at, prev, hash, body) SELECT ").int(month_key(month));
@@ -647,10 +722,11 @@ impl SqlAuditStore {
     /// Appends on `conn` (inside the caller's transaction) and returns the new head.
     ///
     /// Fast path, when this handle knows the committed head and the batch neither seals a
-    /// month nor starts one: the events are chained on the known head, then one `UPDATE` writes
+    /// month nor starts one: the events are chained on the known head, then one statement writes
     /// the new head only where the stored row still equals the known one (the writers'
     /// serialisation point: SQLite's write lock is held since `BEGIN IMMEDIATE`, PostgreSQL
-    /// locks the row and rechecks the condition), then the rows are inserted. Two statements.
+    /// locks the row and rechecks the condition) and inserts the rows only if it did (see
+    /// `write_head_and_rows`; on SQLite, batches of more than about 2,000 rows take an `UPDATE` and the inserts).
     /// If the stored head differs (another handle or process appended, a transaction rolled
     /// back), the slow path runs: the head row is read under lock, the events chained on it,
     /// the seals, partition and rows inserted, the head written.
@@ -666,11 +742,21 @@ impl SqlAuditStore {
             let starts_month = fast.runs.iter().any(|(_, rows)| rows.first().is_some_and(|r| r.index == 0));
             if fast.seals.is_empty() && !starts_month {
                 step()?;
-                if write_head_if(conn, &known, &fast.head).await? {
-                    for (month, rows) in &fast.runs {
-                        insert_rows(conn, *month, rows, step).await?;
+                let fused = match &fast.runs[..] {
+                    [(month, rows)] => write_head_and_rows(conn, &known, &fast.head, *month, rows).await?,
+                    _ => None,
+                };
+                match fused {
+                    Some(true) => return Ok(fast.head),
+                    Some(false) => {}
+                    None => {
+                        if write_head_if(conn, &known, &fast.head).await? {
+                            for (month, rows) in &fast.runs {
+                                insert_rows(conn, *month, rows, step).await?;
+                            }
+                            return Ok(fast.head);
+                        }
                     }
-                    return Ok(fast.head);
                 }
             }
         }

@@ -128,9 +128,8 @@ pub(crate) fn bind_sqlite<'q>(
     q
 }
 
-/// Binds on PostgreSQL. The statement is not kept prepared: the same SQL text may be bound with
-/// different parameter types from one call to the next (a `NULL` bound as text, then an integer),
-/// and a cached statement would keep the first call's types.
+/// Binds on PostgreSQL. The statement is not kept prepared unless the caller says so: a caller
+/// that does must make sure the text fixes the binds' types (see [`Sql::finish_signed`]).
 #[cfg(feature = "postgres")]
 pub(crate) fn bind_pg<'q>(
     q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
@@ -254,12 +253,14 @@ impl Handle {
 
     /// Runs a statement; returns the number of rows affected.
     pub(crate) async fn execute(&mut self, sql: Sql) -> Result<u64, sqlx::Error> {
-        let (text, binds) = sql.finish();
+        let (text, binds) = sql.finish_signed();
         match self.conn() {
             #[cfg(feature = "sqlite")]
             Conn::Sqlite(c) => Ok(bind_sqlite(sqlx::query(text), binds).execute(c).await?.rows_affected()),
             #[cfg(feature = "postgres")]
-            Conn::Postgres(c) => Ok(bind_pg(sqlx::query(text), binds).execute(c).await?.rows_affected()),
+            Conn::Postgres(c) => {
+                Ok(bind_pg(sqlx::query(text), binds).persistent(true).execute(c).await?.rows_affected())
+            }
         }
     }
 
@@ -280,7 +281,7 @@ impl Handle {
 
     /// Runs a query whose select list is `cols`, in order; returns the decoded rows.
     pub(crate) async fn fetch(&mut self, sql: Sql, cols: &[&Col]) -> Result<Vec<Vec<Value>>, sqlx::Error> {
-        let (text, binds) = sql.finish();
+        let (text, binds) = sql.finish_signed();
         match self.conn() {
             #[cfg(feature = "sqlite")]
             Conn::Sqlite(c) => bind_sqlite(sqlx::query(text), binds)
@@ -291,6 +292,7 @@ impl Handle {
                 .collect(),
             #[cfg(feature = "postgres")]
             Conn::Postgres(c) => bind_pg(sqlx::query(text), binds)
+                .persistent(true)
                 .fetch_all(c)
                 .await?
                 .iter()
@@ -305,7 +307,7 @@ impl Handle {
         sql: Sql,
         width: usize,
     ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
-        let (text, binds) = sql.finish();
+        let (text, binds) = sql.finish_signed();
         fn rows<R: Row>(rows: Vec<R>, width: usize) -> Result<Vec<Vec<Option<String>>>, sqlx::Error>
         where
             for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
@@ -319,7 +321,9 @@ impl Handle {
             #[cfg(feature = "sqlite")]
             Conn::Sqlite(c) => rows(bind_sqlite(sqlx::query(text), binds).fetch_all(c).await?, width),
             #[cfg(feature = "postgres")]
-            Conn::Postgres(c) => rows(bind_pg(sqlx::query(text), binds).fetch_all(c).await?, width),
+            Conn::Postgres(c) => {
+                rows(bind_pg(sqlx::query(text), binds).persistent(true).fetch_all(c).await?, width)
+            }
         }
     }
 
@@ -428,7 +432,7 @@ impl OwnRow {
 impl Handle {
     /// Runs a query on pdpo's own tables; returns its rows for [`OwnRow::get`].
     pub(crate) async fn fetch_own(&mut self, sql: Sql) -> Result<Vec<OwnRow>, sqlx::Error> {
-        let (text, binds) = sql.finish();
+        let (text, binds) = sql.finish_signed();
         match self.conn() {
             #[cfg(feature = "sqlite")]
             Conn::Sqlite(c) => Ok(bind_sqlite(sqlx::query(text), binds)
@@ -439,6 +443,7 @@ impl Handle {
                 .collect()),
             #[cfg(feature = "postgres")]
             Conn::Postgres(c) => Ok(bind_pg(sqlx::query(text), binds)
+                .persistent(true)
                 .fetch_all(c)
                 .await?
                 .into_iter()
@@ -449,29 +454,31 @@ impl Handle {
 }
 
 impl Handle {
-    /// [`fetch`](Self::fetch) for a statement whose text fixes the types of its binds (every
-    /// bind has the same type on every call with that text): on PostgreSQL the statement is kept
-    /// prepared on the connection (sqlx's per-connection cache), so a repeated lookup costs one
-    /// round trip instead of a parse and an execute. The same as `fetch` on SQLite.
-    pub(crate) async fn fetch_kept(
+    /// [`fetch`](Self::fetch) for a statement whose text varies with its number of binds (an
+    /// `IN` list): on PostgreSQL not kept prepared, so it neither takes a place in the
+    /// connection's statement cache nor evicts statements that recur. On SQLite, where preparing
+    /// is local and cheap to cache, the same as `fetch`.
+    pub(crate) async fn fetch_once(
         &mut self,
         sql: Sql,
         cols: &[&Col],
     ) -> Result<Vec<Vec<Value>>, sqlx::Error> {
+        let (text, binds) = sql.finish();
         match self.conn() {
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(c) => bind_sqlite(sqlx::query(text), binds)
+                .fetch_all(c)
+                .await?
+                .iter()
+                .map(|r| decode_sqlite(r, cols))
+                .collect(),
             #[cfg(feature = "postgres")]
-            Conn::Postgres(c) => {
-                let (text, binds) = sql.finish();
-                bind_pg(sqlx::query(text), binds)
-                    .persistent(true)
-                    .fetch_all(c)
-                    .await?
-                    .iter()
-                    .map(|r| decode_pg(r, cols))
-                    .collect()
-            }
-            #[allow(unreachable_patterns)]
-            _ => self.fetch(sql, cols).await,
+            Conn::Postgres(c) => bind_pg(sqlx::query(text), binds)
+                .fetch_all(c)
+                .await?
+                .iter()
+                .map(|r| decode_pg(r, cols))
+                .collect(),
         }
     }
 }

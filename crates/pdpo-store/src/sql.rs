@@ -74,6 +74,26 @@ pub(crate) enum Bind {
     UuidArray(Vec<uuid::Uuid>),
 }
 
+impl Bind {
+    /// One letter per variant, for [`Sql::finish_signed`].
+    fn kind(&self) -> char {
+        match self {
+            Self::Null => 'n',
+            Self::Bool(_) => 'b',
+            Self::Int(_) => 'i',
+            Self::Float(_) => 'f',
+            Self::Text(_) => 't',
+            Self::Bytes(_) => 'y',
+            Self::Uuid(_) => 'u',
+            Self::Timestamp(_) => 's',
+            Self::Date(_) => 'd',
+            Self::IntArray(_) => 'I',
+            Self::TextArray(_) => 'T',
+            Self::UuidArray(_) => 'U',
+        }
+    }
+}
+
 /// A statement under construction: text from audited parts, plus its binds.
 #[derive(Debug)]
 pub(crate) struct Sql {
@@ -113,6 +133,16 @@ impl Sql {
         self
     }
 
+    /// The statement's dialect.
+    pub(crate) fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// How many binds the statement holds so far (PostgreSQL placeholders `$1..$n`).
+    pub(crate) fn bind_count(&self) -> usize {
+        self.binds.len()
+    }
+
     /// Appends a placeholder for `bind`, cast to `cast` (a constant type name) on PostgreSQL.
     pub(crate) fn bind(&mut self, bind: Bind, cast: Option<&'static str>) -> &mut Self {
         self.binds.push(bind);
@@ -145,6 +175,19 @@ impl Sql {
     /// accepted by [`quote`], casts from the constant list in `column.rs`, and placeholders.
     pub(crate) fn finish(self) -> (AssertSqlSafe<String>, Vec<Bind>) {
         (AssertSqlSafe(self.text), self.binds)
+    }
+
+    /// [`finish`](Self::finish) for a statement kept prepared on PostgreSQL: there the text ends with
+    /// a comment naming the kind of each bind (`/*itn*/`). sqlx caches a prepared statement by
+    /// its text, with the parameter types of its first use; with the kinds in the text, a text
+    /// is never bound with other types (a `NULL`, sent as text, where an integer was before).
+    pub(crate) fn finish_signed(mut self) -> (AssertSqlSafe<String>, Vec<Bind>) {
+        if self.dialect == Dialect::Postgres && !self.binds.is_empty() {
+            self.text.push_str(" /*");
+            self.text.extend(self.binds.iter().map(Bind::kind));
+            self.text.push_str("*/");
+        }
+        self.finish()
     }
 }
 

@@ -420,8 +420,8 @@ impl SqlStore {
     }
 
     /// Runs a select of `table`'s columns and builds its records. `kept` keeps the statement
-    /// prepared on PostgreSQL (see [`Handle::fetch_kept`]): only for text that fixes the types of
-    /// its binds and does not vary with their number.
+    /// prepared: for text that does not vary with the number of binds (not for `IN` lists; see
+    /// [`Handle::fetch_once`]).
     async fn select_records(
         &self,
         h: &mut Handle,
@@ -430,7 +430,7 @@ impl SqlStore {
         kept: bool,
     ) -> Result<Vec<Record>, StoreError> {
         let cols: Vec<&Col> = table.cols.iter().collect();
-        let rows = if kept { h.fetch_kept(sql, &cols).await } else { h.fetch(sql, &cols).await }
+        let rows = if kept { h.fetch(sql, &cols).await } else { h.fetch_once(sql, &cols).await }
             .map_err(|e| store_error(&e, &format!("reading `{}`", table.entity), false))?;
         rows.into_iter().map(|r| Self::to_record(table, r)).collect()
     }
@@ -947,7 +947,7 @@ impl DataStore for SqlStore {
         Self::order_by_key(&mut sql, table);
         sql.push(" LIMIT ").bind(Bind::Int(i64::try_from(limit).unwrap_or(i64::MAX)), None);
         let mut h = self.handle().await?;
-        let records = self.select_records(&mut h, table, sql, false).await?;
+        let records = self.select_records(&mut h, table, sql, true).await?;
         let next = if records.len() == limit { records.last().map(|r| r.key.clone()) } else { None };
         Ok(Page { records, next })
     }

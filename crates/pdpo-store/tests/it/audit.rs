@@ -756,3 +756,34 @@ async fn seals_refuse_update_and_delete() {
         env.done().await;
     }
 }
+
+/// Appends through the known-head fast path (one statement: head and rows together), of one
+/// event and of batches larger than one SQLite statement holds, give the reference log.
+async fn known_head_batches_of_every_size(env: Env) {
+    let raw = env.fresh().await;
+    let clock = Arc::new(FixedClock::new(start()));
+    let sql = SqlAuditStore::open(raw.pool(), ORIGIN, clock.clone()).await.unwrap();
+    let mem = MemoryAuditStore::with_clock(ORIGIN, clock.clone());
+    let mut n = 0;
+    for size in [1, 1, 2_500, 3, 1_999, 1] {
+        let events: Vec<AuditEvent> = (n..n + size).map(|i| event(i, start())).collect();
+        n += size;
+        sql.append(&events).await.unwrap();
+        mem.append(&events).await.unwrap();
+        assert_eq!(snapshot(&sql).await, mem.snapshot(), "after a batch of {size}");
+    }
+    assert_eq!(sql.head().await.unwrap().size, n);
+    assert!(verify(&sql, Scope::All).await.unwrap().is_clean());
+    env.done().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn sqlite_known_head_batches_of_every_size() {
+    known_head_batches_of_every_size(Env::sqlite()).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn postgres_known_head_batches_of_every_size() {
+    let Some(env) = Env::postgres().await else { return };
+    known_head_batches_of_every_size(env).await;
+}

@@ -218,7 +218,8 @@ async fn postgres_tenant_scoped_update_groups() {
 }
 
 /// PostgreSQL: values that are not their column's native kind (an integer into a text column)
-/// make the group fall back from arrays to a `VALUES` list of cast placeholders.
+/// make the group fall back from arrays to a `VALUES` list of cast placeholders; one statement
+/// text bound with different kinds of values works.
 #[tokio::test(flavor = "current_thread")]
 async fn postgres_update_groups_fall_back_to_values() {
     let Some(admin) = pg_admin().await else { return };
@@ -239,5 +240,14 @@ async fn postgres_update_groups_fall_back_to_values() {
         .map(|r| r.get("name").cloned().unwrap_or(Value::Null))
         .collect();
     assert_eq!(names, [Value::from("7"), Value::from("Text"), Value::from("9")]);
+    // One statement text bound with a NULL (sent as text), then an integer, then a NULL again:
+    // statements are kept prepared per text and kinds of binds, so each call gets its own types.
+    for v in [Value::Null, Value::Int(2), Value::Null, Value::Int(1)] {
+        let mut cs = ChangeSet::new();
+        cs.update(at("people", 4), set(&[("org_id", v.clone())]));
+        s.apply(cs).await.unwrap();
+        let read = s.fetch("people", &[Key::from(4)]).await.unwrap();
+        assert_eq!(read[0].get("org_id"), Some(&v));
+    }
     schemas.drop_all().await;
 }
