@@ -41,12 +41,6 @@ pub(super) struct UpdateRow {
     binds: Vec<Bind>,
 }
 
-/// Updates of one table setting one list of columns, as indexes into the run.
-#[derive(Debug)]
-struct Group {
-    rows: Vec<usize>,
-}
-
 impl SqlStore {
     /// Checks an update against its table and turns it into an [`UpdateRow`].
     pub(super) fn prepare_update(
@@ -89,18 +83,19 @@ impl SqlStore {
         fail_at: Option<usize>,
         n: &mut usize,
     ) -> Result<u64, StoreError> {
-        for group in self.update_groups(&rows)? {
-            let group: Vec<&UpdateRow> = group.rows.iter().map(|&i| &rows[i]).collect();
+        for group in self.update_groups(&rows) {
+            let group: Vec<&UpdateRow> = group.iter().map(|&i| &rows[i]).collect();
             self.step(fail_at, n)?;
             self.update_group(h, &group, tenant).await?;
         }
         Ok(rows.len() as u64)
     }
 
-    /// Splits a run into groups (see the module documentation), in the order they must run.
-    fn update_groups(&self, rows: &[UpdateRow]) -> Result<Vec<Group>, StoreError> {
+    /// Splits a run into groups of indexes into `rows` (updates of one table setting one list of
+    /// columns; see the module documentation), in the order they must run.
+    fn update_groups(&self, rows: &[UpdateRow]) -> Vec<Vec<usize>> {
         let max_binds = self.inner.dialect.max_binds() - 1;
-        let mut groups: Vec<Group> = Vec::new();
+        let mut groups: Vec<Vec<usize>> = Vec::new();
         // The latest group of each (entity, column list), and the latest group of each record.
         let mut open: HashMap<(&Identifier, &[usize]), usize> = HashMap::new();
         let mut last: HashMap<&RecordRef, usize> = HashMap::new();
@@ -108,21 +103,21 @@ impl SqlStore {
             let width = row.key.len() + row.cols.len();
             let joins = open.get(&(&row.target.entity, &row.cols[..])).copied().filter(|&g| {
                 last.get(&row.target).is_none_or(|&l| l < g)
-                    && groups[g].rows.len() < MAX_ROWS
-                    && (groups[g].rows.len() + 1) * width <= max_binds
+                    && groups[g].len() < MAX_ROWS
+                    && (groups[g].len() + 1) * width <= max_binds
             });
             let g = match joins {
                 Some(g) => g,
                 None => {
-                    groups.push(Group { rows: Vec::new() });
+                    groups.push(Vec::new());
                     open.insert((&row.target.entity, &row.cols[..]), groups.len() - 1);
                     groups.len() - 1
                 }
             };
-            groups[g].rows.push(i);
+            groups[g].push(i);
             last.insert(&row.target, g);
         }
-        Ok(groups)
+        groups
     }
 
     /// Runs one group; fails with `NotFound` naming a record the group did not update.

@@ -251,3 +251,90 @@ async fn postgres_update_groups_fall_back_to_values() {
     }
     schemas.drop_all().await;
 }
+
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// One update: the record (entity and key index) and the columns set, with values drawn
+    /// from a small pool so that updates of one record often repeat and overwrite each other.
+    #[derive(Debug, Clone)]
+    struct Update {
+        entity: usize,
+        key: usize,
+        columns: Vec<(usize, u8)>,
+    }
+
+    /// Entities with their existing keys and settable columns (`None` value: NULL allowed).
+    const ENTITIES: [(&str, &[i64], &[(&str, bool)]); 3] = [
+        ("people", &[1, 2, 3, 4], &[("name", false), ("email", true), ("org_id", true)]),
+        ("orders", &[10, 11, 12], &[("total", true), ("person_id", false)]),
+        ("notes", &[1000, 1001, 1002], &[("body", true), ("author_name", true), ("mentioned_phone", true)]),
+    ];
+
+    fn update() -> impl Strategy<Value = Update> {
+        (0..ENTITIES.len(), 0..4usize, proptest::collection::btree_map(0..3usize, 0..4u8, 1..=3)).prop_map(
+            |(entity, key, cols)| {
+                let (_, keys, fields) = ENTITIES[entity];
+                Update {
+                    entity,
+                    key: key % keys.len(),
+                    columns: cols.into_iter().map(|(c, v)| (c % fields.len(), v)).collect(),
+                }
+            },
+        )
+    }
+
+    fn value(entity: &str, column: &str, nullable: bool, v: u8) -> Value {
+        match (entity, column, v) {
+            (_, _, 0) if nullable => Value::Null,
+            ("people", "org_id", v) => Value::Int(i64::from(v % 2) + 1),
+            ("orders", "person_id", v) => Value::Int(i64::from(v) + 1),
+            ("orders", "total", v) => Value::Decimal(format!("{v}.25").parse().unwrap()),
+            (_, c, v) => Value::from(format!("{c} {v}")),
+        }
+    }
+
+    fn change_set(updates: &[Update]) -> ChangeSet {
+        let mut cs = ChangeSet::new();
+        for u in updates {
+            let (entity, keys, fields) = ENTITIES[u.entity];
+            let set = u
+                .columns
+                .iter()
+                .map(|&(c, v)| {
+                    let (name, nullable) = fields[c];
+                    (name.to_owned(), value(entity, name, nullable, v))
+                })
+                .collect();
+            cs.update(RecordRef::new(Identifier::new(entity).unwrap(), Key::from(keys[u.key])), set);
+        }
+        cs
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        /// Any run of updates, grouped by the SQL store, ends where the reference store ends.
+        #[test]
+        fn grouped_updates_end_where_the_reference_ends(
+            runs in proptest::collection::vec(proptest::collection::vec(update(), 1..40), 1..4),
+        ) {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let (got, want) = rt.block_on(async {
+                let h = SqliteHarness::new();
+                let s = h.open(&fixture_schema(false), None).await;
+                let reference = MemoryStore::new(fixture_schema(false));
+                loaded(&s).await;
+                loaded(&reference).await;
+                for run in &runs {
+                    s.apply(change_set(run)).await.unwrap();
+                    reference.apply(change_set(run)).await.unwrap();
+                }
+                (records_of(&s).await, records_of(&reference).await)
+            });
+            prop_assert_eq!(got, want);
+        }
+    }
+}
