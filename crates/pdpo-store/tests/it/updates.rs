@@ -266,8 +266,10 @@ mod props {
         columns: Vec<(usize, u8)>,
     }
 
-    /// Entities with their existing keys and settable columns (`None` value: NULL allowed).
-    const ENTITIES: [(&str, &[i64], &[(&str, bool)]); 3] = [
+    /// An entity, its existing keys and its settable columns (with whether NULL is allowed).
+    type Target = (&'static str, &'static [i64], &'static [(&'static str, bool)]);
+
+    const ENTITIES: [Target; 3] = [
         ("people", &[1, 2, 3, 4], &[("name", false), ("email", true), ("org_id", true)]),
         ("orders", &[10, 11, 12], &[("total", true), ("person_id", false)]),
         ("notes", &[1000, 1001, 1002], &[("body", true), ("author_name", true), ("mentioned_phone", true)]),
