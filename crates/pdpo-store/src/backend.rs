@@ -454,10 +454,11 @@ impl Handle {
 }
 
 impl Handle {
-    /// [`fetch`](Self::fetch) for a statement whose text varies with its number of binds (an
-    /// `IN` list): on PostgreSQL not kept prepared, so it neither takes a place in the
-    /// connection's statement cache nor evicts statements that recur. On SQLite, where preparing
-    /// is local and cheap to cache, the same as `fetch`.
+    /// [`fetch`](Self::fetch) for a statement that should not be kept prepared on PostgreSQL:
+    /// one whose text varies with its number of binds (an `IN` list: it would take a place in the
+    /// connection's statement cache and evict statements that recur), or whose best plan depends
+    /// on the values bound (a lookup by an array of keys: a prepared statement soon runs a
+    /// generic plan). On SQLite, where plans do not depend on bound values, the same as `fetch`.
     pub(crate) async fn fetch_once(
         &mut self,
         sql: Sql,
