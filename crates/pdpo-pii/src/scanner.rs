@@ -216,7 +216,7 @@ impl ScannerBuilder {
         }
         let regex = compile(&patterns).map_err(|e| pattern_error(&e, &roles, &entries))?;
         let markers = compile(&markers).map_err(|e| Error::Build { message: e.to_string() })?;
-        let words = context::Words::new(&extra_words).map_err(|e| Error::Build { message: e.to_string() })?;
+        let words = context::Words::new(&extra_words).map_err(|message| Error::Build { message })?;
         let min_confidence = self.min_confidence.unwrap_or(0.5);
         Ok(Scanner {
             inner: Arc::new(Inner { regex, roles, words, markers, marker_topics, entries, min_confidence }),
