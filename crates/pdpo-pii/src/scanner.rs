@@ -5,7 +5,8 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use pdpo_core::PiiCategory;
-use regex_automata::meta::{self, Regex};
+use regex_automata::meta::{self, Cache, Regex};
+use regex_automata::util::pool::Pool;
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, MatchKind, PatternID};
 use serde::Serialize;
@@ -89,7 +90,13 @@ struct Inner {
     marker_topics: Vec<Topic>,
     entries: Vec<Entry>,
     min_confidence: f32,
+    /// Search caches of `regex` and `markers` (the lazy DFAs' states), one taken per scan rather
+    /// than one per search.
+    caches: Pool<(Cache, Cache), CacheFn>,
 }
+
+type CacheFn =
+    Box<dyn Fn() -> (Cache, Cache) + Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe>;
 
 /// Finds personal data in text: every detector in one pass over the text.
 ///
@@ -218,8 +225,20 @@ impl ScannerBuilder {
         let markers = compile(&markers).map_err(|e| Error::Build { message: e.to_string() })?;
         let words = context::Words::new(&extra_words).map_err(|message| Error::Build { message })?;
         let min_confidence = self.min_confidence.unwrap_or(0.5);
+        let (r, m) = (regex.clone(), markers.clone());
+        let caches: CacheFn = Box::new(move || (r.create_cache(), m.create_cache()));
+        let caches = Pool::new(caches);
         Ok(Scanner {
-            inner: Arc::new(Inner { regex, roles, words, markers, marker_topics, entries, min_confidence }),
+            inner: Arc::new(Inner {
+                regex,
+                roles,
+                words,
+                markers,
+                marker_topics,
+                entries,
+                min_confidence,
+                caches,
+            }),
         })
     }
 }
@@ -325,7 +344,9 @@ impl Scanner {
     pub fn scan(&self, text: &str) -> Vec<Finding> {
         let folded = Folded::new(text);
         let hay: &str = &folded.text;
-        let (alts, groups, districts) = self.first_pass(hay);
+        let mut caches = self.inner.caches.get();
+        let (regex_cache, markers_cache) = &mut *caches;
+        let (alts, groups, districts) = self.first_pass(hay, regex_cache);
         let mut found = Vec::with_capacity(groups.len());
         let mut keywords = KeywordCursor::default();
         for g in &groups {
@@ -354,14 +375,15 @@ impl Scanner {
                 validated: alt.assessment.validated,
             });
         }
+        let in_order = found.len();
         for d in districts {
-            if let Some(f) = self.address_ending_at(hay, d)
+            if let Some(f) = self.address_ending_at(hay, d, markers_cache)
                 && f.confidence >= self.inner.min_confidence
             {
                 found.push(f);
             }
         }
-        let mut found = resolve_overlaps(found);
+        let mut found = resolve_overlaps(sort_by_span(found, in_order));
         for f in &mut found {
             f.start = folded.original(f.start);
             f.end = folded.original(f.end);
@@ -373,14 +395,14 @@ impl Scanner {
     /// that matches there is assessed, and the longest accepted alternatives are kept; a position
     /// where nothing is accepted is rescanned from its next char, so a rejected candidate cannot hide
     /// a real match inside it.
-    fn first_pass(&self, hay: &str) -> (Vec<Alt>, Vec<Range<usize>>, Vec<Range<usize>>) {
+    fn first_pass(&self, hay: &str, cache: &mut Cache) -> (Vec<Alt>, Vec<Range<usize>>, Vec<Range<usize>>) {
         let inner = &*self.inner;
         let mut alts = Vec::new();
         let mut groups = Vec::new();
         let mut districts = Vec::new();
         let mut at = 0;
         while at < hay.len() {
-            let Some(m) = inner.regex.search(&Input::new(hay).range(at..)) else { break };
+            let Some(m) = inner.regex.search_with(cache, &Input::new(hay).range(at..)) else { break };
             let (s, pid) = (m.start(), m.pattern().as_usize());
             if let Some(Role::District) = inner.roles.get(pid) {
                 districts.push(s..m.end());
@@ -407,7 +429,7 @@ impl Scanner {
                         let input = Input::new(hay)
                             .range(s..)
                             .anchored(Anchored::Pattern(PatternID::new_unchecked(q)));
-                        if let Some(m2) = inner.regex.search(&input) {
+                        if let Some(m2) = inner.regex.search_with(cache, &input) {
                             districts.push(s..m2.end());
                         }
                         continue;
@@ -419,7 +441,7 @@ impl Scanner {
                     }
                     let input =
                         Input::new(hay).range(s..).anchored(Anchored::Pattern(PatternID::new_unchecked(q)));
-                    if let Some(m2) = inner.regex.search(&input) {
+                    if let Some(m2) = inner.regex.search_with(cache, &input) {
                         self.assess(hay, q, s, m2.end(), &mut alts);
                     }
                 }
@@ -488,12 +510,14 @@ impl Scanner {
     /// An English address ending at district `d`: a run of flat, floor, block and street markers
     /// before it, each within a short gap of the next (no line or sentence break), optionally
     /// followed by `, Kowloon` or `, Hong Kong`.
-    fn address_ending_at(&self, hay: &str, d: Range<usize>) -> Option<Finding> {
+    fn address_ending_at(&self, hay: &str, d: Range<usize>, cache: &mut Cache) -> Option<Finding> {
         let from = floor_char(hay, d.start.saturating_sub(160));
         let mut marks = Vec::new();
         let mut at = from;
         while at < d.start {
-            let Some(m) = self.inner.markers.search(&Input::new(hay).range(at..d.start)) else { break };
+            let Some(m) = self.inner.markers.search_with(cache, &Input::new(hay).range(at..d.start)) else {
+                break;
+            };
             if let Some(t) = self.inner.marker_topics.get(m.pattern().as_usize()) {
                 marks.push((m.start(), m.end(), *t));
             }
@@ -519,7 +543,7 @@ impl Scanner {
         let start = start?;
         let mut end = d.end;
         let tail_to = ceil_char(hay, (d.end + 24).min(hay.len()));
-        if let Some(m) = self.inner.markers.search(&Input::new(hay).range(d.end..tail_to)) {
+        if let Some(m) = self.inner.markers.search_with(cache, &Input::new(hay).range(d.end..tail_to)) {
             let is_region = self.inner.marker_topics.get(m.pattern().as_usize()) == Some(&Topic::AddrRegion);
             if is_region && m.start() - d.end <= 3 && gap_ok(d.end, m.start()) {
                 end = m.end();
@@ -603,9 +627,47 @@ fn context_of(hay: &str, keywords: &[Keyword], start: usize, end: usize, topics:
     if other { Context::Other } else { Context::None }
 }
 
+/// `found` sorted by `(start, end)`, exactly as `sort_unstable_by_key` sorts it, given that the
+/// first `in_order` findings (one per candidate group) are usually in order already: only the rest
+/// (English addresses) is sorted, then merged in. Equal keys, where an unstable sort's order of the
+/// equals is its own, take the plain sort.
+fn sort_by_span(mut found: Vec<Finding>, in_order: usize) -> Vec<Finding> {
+    let key = |f: &Finding| (f.start, f.end);
+    let Some(head) = found.get(..in_order) else { return found };
+    if !head.windows(2).all(|w| key(&w[0]) < key(&w[1])) {
+        found.sort_unstable_by_key(key);
+        return found;
+    }
+    let mut tail = found.split_off(in_order);
+    if tail.is_empty() {
+        return found;
+    }
+    let mut sorted = tail.clone();
+    sorted.sort_unstable_by_key(key);
+    let distinct = sorted.windows(2).all(|w| key(&w[0]) < key(&w[1]))
+        && sorted.iter().all(|t| found.binary_search_by_key(&key(t), key).is_err());
+    if !distinct {
+        found.append(&mut tail);
+        found.sort_unstable_by_key(key);
+        return found;
+    }
+    let mut merged = Vec::with_capacity(found.len() + sorted.len());
+    let (mut a, mut b) = (found.into_iter().peekable(), sorted.into_iter().peekable());
+    loop {
+        let take_a = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => key(x) < key(y),
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        merged.extend(if take_a { a.next() } else { b.next() });
+    }
+    merged
+}
+
 /// Keeps the best of overlapping findings: validated first, then the more confident, then the longer.
+/// `found` is sorted by span.
 fn resolve_overlaps(mut found: Vec<Finding>) -> Vec<Finding> {
-    found.sort_unstable_by_key(|f| (f.start, f.end));
     if found.windows(2).all(|w| w[0].end <= w[1].start) {
         return found;
     }
@@ -636,6 +698,38 @@ mod tests {
     fn scan(text: &str) -> Vec<(String, String)> {
         let s = Scanner::hong_kong().unwrap();
         s.scan(text).iter().map(|f| (f.category.to_string(), f.text(text).to_owned())).collect()
+    }
+
+    proptest::proptest! {
+        /// Sorting the in-order findings and merging the others gives what one sort gives.
+        #[test]
+        fn sort_by_span_is_a_sort(
+            head in proptest::collection::vec((0usize..6, 1usize..4), 0..12),
+            tail in proptest::collection::vec((0usize..60, 1usize..8, 0u8..3), 0..6),
+        ) {
+            let finding = |start: usize, end: usize, kind: Kind| Finding {
+                start,
+                end,
+                category: PiiCategory::Address,
+                kind,
+                confidence: 0.5,
+                validated: false,
+            };
+            let mut found = Vec::new();
+            let mut at = 0;
+            for (gap, len) in head {
+                found.push(finding(at + gap, at + gap + len, Kind::PersonName));
+                at += gap + len;
+            }
+            let in_order = found.len();
+            for (start, len, k) in tail {
+                let kind = [Kind::HkAddress, Kind::Email, Kind::Hkid][usize::from(k)].clone();
+                found.push(finding(start, start + len, kind));
+            }
+            let mut want = found.clone();
+            want.sort_unstable_by_key(|f| (f.start, f.end));
+            proptest::prop_assert_eq!(sort_by_span(found, in_order), want);
+        }
     }
 
     #[test]

@@ -32,6 +32,18 @@ impl Compact {
 /// anything but letters, digits and the given separators, or more than 32 of them.
 pub(crate) fn compact(s: &str, separators: &[char]) -> Option<Compact> {
     let mut out = Compact { buf: [0; 32], len: 0 };
+    if s.is_ascii() {
+        // Nothing to fold: byte by byte (candidates from the scanner are already folded).
+        for &b in s.as_bytes() {
+            if b.is_ascii_alphanumeric() {
+                *out.buf.get_mut(out.len)? = b.to_ascii_uppercase();
+                out.len += 1;
+            } else if !separators.contains(&char::from(b)) {
+                return None;
+            }
+        }
+        return Some(out);
+    }
     for c in s.chars().map(fold_char) {
         if c.is_ascii_alphanumeric() {
             *out.buf.get_mut(out.len)? = c.to_ascii_uppercase() as u8;
@@ -103,6 +115,16 @@ pub fn hkid(s: &str) -> bool {
 
 /// Brackets, if any, are one `(` and one `)` around the last character.
 fn brackets_ok(s: &str) -> bool {
+    if s.is_ascii() {
+        let b = s.as_bytes();
+        let count = |x: u8| b.iter().filter(|c| **c == x).count();
+        let mut rev = b.iter().copied().filter(|c| *c != b' ').rev();
+        return match (count(b'('), count(b')')) {
+            (0, 0) => true,
+            (1, 1) => rev.next() == Some(b')') && rev.next().is_some() && rev.next() == Some(b'('),
+            _ => false,
+        };
+    }
     let mut rev = s.chars().map(fold_char).filter(|c| *c != ' ').rev();
     let opens = s.chars().map(fold_char).filter(|c| *c == '(').count();
     let closes = s.chars().map(fold_char).filter(|c| *c == ')').count();
@@ -242,14 +264,16 @@ pub enum PhoneClass {
 /// assert_eq!(hk_phone("+852 212 3456"), None);
 /// ```
 pub fn hk_phone(s: &str) -> Option<PhoneClass> {
-    let mut has_plus = false;
-    for c in s.chars().map(fold_char) {
-        match c {
-            '0'..='9' | ' ' | '-' | '.' | '(' | ')' => {}
-            '+' => has_plus = true,
-            _ => return None,
-        }
+    let allowed = |c: char| matches!(c, '0'..='9' | ' ' | '-' | '.' | '(' | ')' | '+');
+    let ok = if s.is_ascii() {
+        s.bytes().all(|b| allowed(char::from(b)))
+    } else {
+        s.chars().map(fold_char).all(allowed)
+    };
+    if !ok {
+        return None;
     }
+    let has_plus = s.chars().any(|c| fold_char(c) == '+');
     let digits = compact(s, &[' ', '-', '.', '(', ')', '+'])?;
     let digits = digits.as_str();
     let local = if let Some(rest) = digits.strip_prefix("00852") {
