@@ -90,6 +90,8 @@ struct Inner {
     marker_topics: Vec<Topic>,
     entries: Vec<Entry>,
     min_confidence: f32,
+    /// Per pattern, the later patterns tried at the start of its match ([`rivals`]).
+    rivals: Vec<[Vec<u32>; 6]>,
     /// Search caches of `regex` and `markers` (the lazy DFAs' states), one taken per scan rather
     /// than one per search.
     caches: Pool<(Cache, Cache), CacheFn>,
@@ -228,6 +230,7 @@ impl ScannerBuilder {
         let (r, m) = (regex.clone(), markers.clone());
         let caches: CacheFn = Box::new(move || (r.create_cache(), m.create_cache()));
         let caches = Pool::new(caches);
+        let rivals = rivals(&roles)?;
         Ok(Scanner {
             inner: Arc::new(Inner {
                 regex,
@@ -237,6 +240,7 @@ impl ScannerBuilder {
                 marker_topics,
                 entries,
                 min_confidence,
+                rivals,
                 caches,
             }),
         })
@@ -384,9 +388,11 @@ impl Scanner {
             }
         }
         let mut found = resolve_overlaps(sort_by_span(found, in_order));
+        let mut shifts_passed = 0;
         for f in &mut found {
-            f.start = folded.original(f.start);
-            f.end = folded.original(f.end);
+            // Non-overlapping and sorted: starts and ends come in increasing order.
+            f.start = folded.original_in_order(f.start, &mut shifts_passed);
+            f.end = folded.original_in_order(f.end, &mut shifts_passed);
         }
         found
     }
@@ -424,7 +430,10 @@ impl Scanner {
             // Patterns of higher priority cannot match here (leftmost-first chose `pid`), so only later
             // ones are tried: all of them when the match was rejected, its rivals when it was accepted.
             if !accepted || family != SOLO {
-                for (q, role) in inner.roles.iter().enumerate().skip(pid + 1) {
+                let rivals = inner.rivals.get(pid).and_then(|r| r.get(rival_list(accepted, lead)));
+                for &q in rivals.map_or(&[][..], Vec::as_slice) {
+                    let q = q as usize;
+                    let Some(role) = inner.roles.get(q) else { continue };
                     if !accepted && matches!(role, Role::District) {
                         let input = Input::new(hay)
                             .range(s..)
@@ -432,11 +441,6 @@ impl Scanner {
                         if let Some(m2) = inner.regex.search_with(cache, &input) {
                             districts.push(s..m2.end());
                         }
-                        continue;
-                    }
-                    let Role::Candidate { lead: ql, family: qf, .. } = role else { continue };
-                    let rival = !accepted || family == ANY_FAMILY || *qf == ANY_FAMILY || *qf == family;
-                    if !rival || (*ql != Lead::Any && *ql != lead) {
                         continue;
                     }
                     let input =
@@ -558,6 +562,55 @@ impl Scanner {
             validated: false,
         })
     }
+}
+
+/// Which of a pattern's rival lists (see [`rivals`]) applies to a match that was accepted or not,
+/// starting with a byte of this lead.
+fn rival_list(accepted: bool, lead: Lead) -> usize {
+    usize::from(accepted) * 3
+        + match lead {
+            Lead::Digit => 0,
+            Lead::Letter => 1,
+            Lead::Any => 2,
+        }
+}
+
+/// For each pattern, the later patterns to try at the start of its match, in order, by
+/// [`rival_list`]: when the match was rejected, every later candidate pattern that can start with
+/// the lead and every district; when it was accepted, the later candidates of its family (all of them
+/// for a user's pattern) that can start with the lead.
+fn rivals(roles: &[Role]) -> Result<Vec<[Vec<u32>; 6]>> {
+    let mut out = Vec::with_capacity(roles.len());
+    for (pid, role) in roles.iter().enumerate() {
+        let family = match role {
+            Role::Candidate { family, .. } => *family,
+            Role::District => SOLO,
+        };
+        let mut lists: [Vec<u32>; 6] = Default::default();
+        for accepted in [false, true] {
+            for lead in [Lead::Digit, Lead::Letter, Lead::Any] {
+                let Some(list) = lists.get_mut(rival_list(accepted, lead)) else { continue };
+                for (q, role) in roles.iter().enumerate().skip(pid + 1) {
+                    let keep = match role {
+                        Role::District => !accepted,
+                        Role::Candidate { lead: ql, family: qf, .. } => {
+                            let rival =
+                                !accepted || family == ANY_FAMILY || *qf == ANY_FAMILY || *qf == family;
+                            rival && (*ql == Lead::Any || *ql == lead)
+                        }
+                    };
+                    if keep {
+                        list.push(
+                            u32::try_from(q)
+                                .map_err(|_| Error::Build { message: "too many patterns".into() })?,
+                        );
+                    }
+                }
+            }
+        }
+        out.push(lists);
+    }
+    Ok(out)
 }
 
 fn floor_char(hay: &str, mut i: usize) -> usize {
