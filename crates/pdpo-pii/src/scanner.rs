@@ -640,7 +640,15 @@ fn next_char(hay: &str, i: usize) -> usize {
 /// contradicting word in an earlier clause (a comma, semicolon, 。 or line break between
 /// it and the span) does not count: `報價去…，或者打 9021 7788` is about a quote, then a phone.
 fn context_of(hay: &str, keywords: &[Keyword], start: usize, end: usize, topics: &[Topic]) -> Context {
-    let clause_break = |from: usize| hay.get(from..start).is_some_and(|g| g.contains([',', ';', '\n', '。']));
+    // `,`, `;`, a line break or `。` (E3 80 82, which no other char contains) in between.
+    let clause_break = |from: usize| {
+        hay.as_bytes().get(from..start).is_some_and(|g| {
+            g.iter().enumerate().any(|(i, b)| {
+                matches!(b, b',' | b';' | b'\n')
+                    || *b == 0xE3 && g.get(i + 1..i + 3) == Some(&[0x80, 0x82][..])
+            })
+        })
+    };
     let classify = |t: Topic| {
         if t == Topic::NotBirth {
             topics.contains(&Topic::Dob).then_some(Context::Contradicted)
@@ -654,7 +662,9 @@ fn context_of(hay: &str, keywords: &[Keyword], start: usize, end: usize, topics:
             Some(Context::Other)
         }
     };
-    let split = keywords.partition_point(|k| k.end <= start);
+    // Keywords are in order (non-overlapping, left to right) and searched only a little past the
+    // candidate, so the split is found from the end.
+    let split = keywords.len() - keywords.iter().rev().take_while(|k| k.end > start).count();
     let mut other = false;
     for k in keywords[..split].iter().rev().take(4) {
         if start - k.end > WINDOW_BEFORE {
