@@ -515,6 +515,16 @@ impl Scanner {
     /// before it, each within a short gap of the next (no line or sentence break), optionally
     /// followed by `, Kowloon` or `, Hong Kong`.
     fn address_ending_at(&self, hay: &str, d: Range<usize>, cache: &mut Cache) -> Option<Finding> {
+        // Most district names in notes end no address: skip the marker search when no unit or
+        // street marker can end close enough before it.
+        if !builtin::may_end_unit_or_street(hay, d.start, ADDRESS_GAP) {
+            return None;
+        }
+        self.address_from_markers(hay, d, cache)
+    }
+
+    /// [`Self::address_ending_at`] without the quick check.
+    fn address_from_markers(&self, hay: &str, d: Range<usize>, cache: &mut Cache) -> Option<Finding> {
         let from = floor_char(hay, d.start.saturating_sub(160));
         let mut marks = Vec::new();
         let mut at = from;
@@ -792,6 +802,32 @@ mod tests {
             let mut want = found.clone();
             want.sort_unstable_by_key(|f| (f.start, f.end));
             proptest::prop_assert_eq!(sort_by_span(found, in_order), want);
+        }
+    }
+
+    proptest::proptest! {
+        /// The quick check before the marker search never skips an address.
+        #[test]
+        fn address_check_is_necessary(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "Flat B", "flat 3", "Rm 12-3", "RMB", "Tower 2", "12/F", "G/F", "g/f.", "3rd floor", "3rd Floor",
+                    "88 Nathan Road", "1 Queen’s Road.", "12A-14 Sai Yeung Choi St", "9 Po Tat Path", "Road",
+                    "Hong Kong", "Kowloon", "N.T.", ", ", " ", ".", ";", "\n", "x", "3pm", "at the ", "中", "_",
+                    "Mong Kok", "Kowloon Bay", "abcdefghij", "HOUSE", "suite", "2 Tai Po Rd. ", "(", "/",
+                ]),
+                0..14,
+            ),
+        ) {
+            let s = Scanner::hong_kong().unwrap();
+            let hay: String = parts.concat();
+            let mut caches = s.inner.caches.get();
+            let cache = &mut caches.1;
+            for x in (0..=hay.len()).filter(|x| hay.is_char_boundary(*x)) {
+                if s.address_from_markers(&hay, x..x, cache).is_some() {
+                    proptest::prop_assert!(builtin::may_end_unit_or_street(&hay, x, ADDRESS_GAP), "{hay:?} at {x}");
+                }
+            }
         }
     }
 
