@@ -4,9 +4,9 @@
 //! Arguments: `mixed` (default), `dense` or `notes` (the mixed corpus line by line); repetitions
 //! (default 1). Prints the findings count and bytes scanned.
 //!
-//! `pii_scan dump <labelled data dir>` prints every finding (span, category, kind, confidence,
+//! `pii_scan dump [labelled data dir] [random texts]` prints every finding (span, category, kind, confidence,
 //! validated) for a fixed set of texts instead: the labelled accuracy sets, 256 KiB of each bench
-//! corpus, 20,000 CRM texts of the test kit's generator and 20,000 random mixtures of identifier,
+//! corpus, 20,000 CRM texts of the test kit's generator and 20,000 (or the given number of) random mixtures of identifier,
 //! context-word and prose fragments (fixed seeds). Two scanner versions must print the same dump
 //! unless a finding changed on purpose: `diff` the outputs.
 #![allow(clippy::print_stdout)]
@@ -22,7 +22,8 @@ fn main() -> Result<(), pdpo_pii::Error> {
     let scanner = Scanner::hong_kong()?;
     if mode == "dump" {
         let dir = args.get(1).map_or("crates/pdpo-pii/tests/data", String::as_str);
-        dump(&scanner, dir);
+        let random = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(20_000);
+        dump(&scanner, dir, random);
         return Ok(());
     }
     let reps: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(1);
@@ -58,7 +59,7 @@ fn unmark(marked: &str) -> String {
     out
 }
 
-fn dump(scanner: &Scanner, dir: &str) {
+fn dump(scanner: &Scanner, dir: &str, random: u64) {
     let mut texts: Vec<(String, String)> = Vec::new();
     for file in ["handwritten.jsonl", "generated.jsonl", "heldout.jsonl"] {
         let body = std::fs::read_to_string(format!("{dir}/{file}")).unwrap_or_default();
@@ -94,7 +95,7 @@ fn dump(scanner: &Scanner, dir: &str) {
             }
         }
     }
-    for i in 0..20_000 {
+    for i in 0..random {
         texts.push((format!("random:{i}"), random_text(i)));
     }
     let mut out = String::new();
