@@ -250,7 +250,7 @@ impl Detector for Phone {
     }
     fn assess(&self, c: &Candidate<'_>) -> Option<Assessment> {
         let s = c.as_str();
-        let class = validate::hk_phone(s)?;
+        let (class, digits) = validate::hk_phone_digits(s)?;
         if c.pattern() == 0 {
             return Some(Assessment::new(false, 0.95, 0.99, 0.6));
         }
@@ -263,8 +263,7 @@ impl Detector for Phone {
             (PhoneClass::Fixed, false) => Assessment::new(false, 0.55, 0.95, 0.1),
             (_, false) => Assessment::new(false, 0.5, 0.95, 0.1),
         };
-        let Some(d) = validate::compact(s, &[' ', '-', '.', '(', ')', '+']) else { return Some(a) };
-        let d = d.as_str();
+        let d = digits.as_str();
         if !separated && d.len() == 8 {
             // YYYYMMDD dates and timestamps look like fixed-line numbers.
             let (y, m, dd) =
