@@ -76,16 +76,17 @@ pub(crate) fn hong_kong() -> Vec<Builtin> {
 /// Address patterns: (topic, pattern) for unit and floor markers, streets, districts and regions.
 pub(crate) fn address_patterns() -> Vec<(Topic, String)> {
     let mut out = Vec::new();
+    let (units, streets) = (UNIT_WORDS.join("|"), STREET_WORDS.join("|"));
     out.push((
         Topic::AddrUnit,
         format!(
-            r"(?:(?i-u:{SB}(?:flat|room|rm|unit|shop|suite|block|blk|tower|house)\.?) ?[A-Za-z0-9]{{1,5}}(?:-[0-9]{{1,4}})?{EB}|{SB}(?i-u:(?:[0-9]{{1,2}}|g|ug|lg|m)/f\.?)|{SB}[0-9]{{1,2}}(?:st|nd|rd|th) (?i:floor))"
+            r"(?:(?i-u:{SB}(?:{units})\.?) ?[A-Za-z0-9]{{1,5}}(?:-[0-9]{{1,4}})?{EB}|{SB}(?i-u:(?:[0-9]{{1,2}}|g|ug|lg|m)/f\.?)|{SB}[0-9]{{1,2}}(?:st|nd|rd|th) (?i:floor))"
         ),
     ));
     out.push((
         Topic::AddrStreet,
         format!(
-            r"{SB}[0-9]{{1,4}}[A-Z]?(?:-[0-9]{{1,4}})? (?:[A-Z][A-Za-z'’]{{1,15}} ){{1,3}}(?:Road|Rd|Street|St|Avenue|Ave|Lane|Path|Terrace|Drive|Boulevard|Square|Circuit|Crescent|Highway|Praya)\.?{EB}"
+            r"{SB}[0-9]{{1,4}}[A-Z]?(?:-[0-9]{{1,4}})? (?:[A-Z][A-Za-z'’]{{1,15}} ){{1,3}}(?:{streets})\.?{EB}"
         ),
     ));
     let mut districts: Vec<&str> = context::DISTRICTS_EN.to_vec();
@@ -97,6 +98,100 @@ pub(crate) fn address_patterns() -> Vec<(Topic, String)> {
         format!(r"{SB}(?:Hong Kong|HONG KONG|Kowloon|KOWLOON|New Territories|N\.T\.|NT|HK){EB}"),
     ));
     out
+}
+
+/// Unit words of the first address pattern (matched at a word start, any case).
+const UNIT_WORDS: [&str; 10] =
+    ["flat", "room", "rm", "unit", "shop", "suite", "block", "blk", "tower", "house"];
+/// Street words of the second address pattern (after a space, as written).
+const STREET_WORDS: [&str; 16] = [
+    "Road",
+    "Rd",
+    "Street",
+    "St",
+    "Avenue",
+    "Ave",
+    "Lane",
+    "Path",
+    "Terrace",
+    "Drive",
+    "Boulevard",
+    "Square",
+    "Circuit",
+    "Crescent",
+    "Highway",
+    "Praya",
+];
+
+/// Bytes that can begin what [`may_end_unit_or_street`] looks for: `/`, the first letters of the
+/// unit words and `floor` in either case, and the first letters of the street words.
+const MARKER_LEADS: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'/' as usize] = true;
+    let leads = b"frusbthFRUSBTHALPDC";
+    let mut i = 0;
+    while i < leads.len() {
+        t[leads[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
+/// Whether a unit or street marker (the first two [`address_patterns`]) could end within `gap`
+/// bytes before `at` with no line break, `;` or `.` after it: a necessary condition for an English
+/// address to end at a district name starting at `at`, checked on the few dozen bytes before it.
+///
+/// Such a marker ends with, or at most 17 bytes after, one of: a unit word or `floor` at a word
+/// start (any case), a street word after a space, or `/f`; so the 20 bytes before the earliest
+/// allowed end and what follows up to `at` hold one. Must stay in step with [`address_patterns`].
+pub(crate) fn may_end_unit_or_street(hay: &str, at: usize, gap: usize) -> bool {
+    let Some(before) = hay.as_bytes().get(..at) else { return false };
+    let mut lo = at.saturating_sub(gap);
+    if let Some(p) = before.get(lo..).and_then(|w| w.iter().rposition(|b| matches!(b, b'\n' | b';' | b'.'))) {
+        lo += p + 1;
+    }
+    let from = lo.saturating_sub(20);
+    let Some(window) = before.get(from..) else { return false };
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    for (k, &b) in window.iter().enumerate() {
+        if !MARKER_LEADS[usize::from(b)] {
+            continue;
+        }
+        let rest = window.get(k..).unwrap_or_default();
+        if b == b'/' {
+            if matches!(rest.get(1), Some(b'f' | b'F')) {
+                return true;
+            }
+            continue;
+        }
+        let prev = (from + k).checked_sub(1).and_then(|p| before.get(p)).copied();
+        if !prev.is_some_and(is_word) && unit_or_street_word(rest, prev == Some(b' ')) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether `rest` starts with a unit word (any case) or `floor`, or, after a space, with a street
+/// word (as written).
+fn unit_or_street_word(rest: &[u8], after_space: bool) -> bool {
+    let Some(&b) = rest.first() else { return false };
+    let starts = |w: &str| rest.get(..w.len()).is_some_and(|r| r.eq_ignore_ascii_case(w.as_bytes()));
+    // By first letter, for speed; `unit_and_street_words_are_checked` keeps this in step with
+    // UNIT_WORDS and MARKER_LEADS.
+    let unit = match b.to_ascii_lowercase() {
+        b'f' => starts("flat") || starts("floor"),
+        b'r' => starts("room") || starts("rm"),
+        b'u' => starts("unit"),
+        b's' => starts("shop") || starts("suite"),
+        b'b' => starts("block") || starts("blk"),
+        b't' => starts("tower"),
+        b'h' => starts("house"),
+        _ => false,
+    };
+    unit || (after_space
+        && b.is_ascii_uppercase()
+        && STREET_WORDS.iter().any(|w| w.as_bytes().first() == Some(&b) && rest.starts_with(w.as_bytes())))
 }
 
 /// Whether the text just before or after a numeric match continues the number (`1234 5678 9012`):
@@ -155,7 +250,7 @@ impl Detector for Phone {
     }
     fn assess(&self, c: &Candidate<'_>) -> Option<Assessment> {
         let s = c.as_str();
-        let class = validate::hk_phone(s)?;
+        let (class, digits) = validate::hk_phone_digits(s)?;
         if c.pattern() == 0 {
             return Some(Assessment::new(false, 0.95, 0.99, 0.6));
         }
@@ -168,8 +263,7 @@ impl Detector for Phone {
             (PhoneClass::Fixed, false) => Assessment::new(false, 0.55, 0.95, 0.1),
             (_, false) => Assessment::new(false, 0.5, 0.95, 0.1),
         };
-        let Some(d) = validate::compact(s, &[' ', '-', '.', '(', ')', '+']) else { return Some(a) };
-        let d = d.as_str();
+        let d = digits.as_str();
         if !separated && d.len() == 8 {
             // YYYYMMDD dates and timestamps look like fixed-line numbers.
             let (y, m, dd) =
@@ -572,5 +666,26 @@ impl Detector for AddressZh {
         } else {
             Assessment::new(false, 0.7, 0.8, 0.4)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unit_and_street_words_are_checked() {
+        for w in UNIT_WORDS.iter().chain(&["floor"]) {
+            for w in [w.to_string(), w.to_ascii_uppercase()] {
+                assert!(unit_or_street_word(w.as_bytes(), false), "{w}");
+                assert!(MARKER_LEADS[usize::from(w.as_bytes()[0])], "{w}");
+            }
+        }
+        for w in STREET_WORDS {
+            assert!(unit_or_street_word(w.as_bytes(), true), "{w}");
+            assert!(MARKER_LEADS[usize::from(w.as_bytes()[0])], "{w}");
+            assert!(!unit_or_street_word(w.to_ascii_lowercase().as_bytes(), true), "{w}");
+        }
+        assert!(!unit_or_street_word(b"the", true) && !unit_or_street_word(b"Road", false));
     }
 }

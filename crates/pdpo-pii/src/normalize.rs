@@ -59,6 +59,21 @@ impl<'a> Folded<'a> {
         Self { text: Cow::Owned(out), shifts }
     }
 
+    /// [`Self::original`] for offsets given in increasing order: `cursor` (start at 0) remembers how
+    /// far the shifts have been passed, so each shift is looked at once.
+    pub(crate) fn original_in_order(&self, i: usize, cursor: &mut usize) -> usize {
+        while self.shifts.get(*cursor).is_some_and(|(at, _)| *at <= i) {
+            *cursor += 1;
+        }
+        match cursor.checked_sub(1).map(|k| self.shifts.get(k)) {
+            // No shift at or before `i` (the loop stopped at the first one).
+            None => i,
+            Some(Some((at, shift))) if *at <= i => i + shift,
+            // Offsets out of order: search.
+            Some(_) => self.original(i),
+        }
+    }
+
     /// The original offset of folded offset `i` (a char boundary of the folded text).
     pub(crate) fn original(&self, i: usize) -> usize {
         let k = self.shifts.partition_point(|(at, _)| *at <= i);
@@ -91,6 +106,10 @@ mod tests {
             assert_eq!(fold_char(t[o..].chars().next().unwrap()), c);
         }
         assert_eq!(f.original(f.text.len()), t.len());
+        let mut cursor = 0;
+        for i in (0..=f.text.len()).filter(|i| f.text.is_char_boundary(*i)) {
+            assert_eq!(f.original_in_order(i, &mut cursor), f.original(i), "{i}");
+        }
         // Every full-width ASCII form folds exactly as `fold_char` does.
         for c in ('\u{FF00}'..='\u{FF60}').chain(['\u{3000}', '\u{00A0}', '\u{3001}', '\u{00A1}']) {
             let s = c.to_string();

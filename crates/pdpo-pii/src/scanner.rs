@@ -5,7 +5,8 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use pdpo_core::PiiCategory;
-use regex_automata::meta::{self, Regex};
+use regex_automata::meta::{self, Cache, Regex};
+use regex_automata::util::pool::Pool;
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, MatchKind, PatternID};
 use serde::Serialize;
@@ -89,7 +90,15 @@ struct Inner {
     marker_topics: Vec<Topic>,
     entries: Vec<Entry>,
     min_confidence: f32,
+    /// Per pattern, the later patterns tried at the start of its match ([`rivals`]).
+    rivals: Vec<[Vec<u32>; 6]>,
+    /// Search caches of `regex` and `markers` (the lazy DFAs' states), one taken per scan rather
+    /// than one per search.
+    caches: Pool<(Cache, Cache), CacheFn>,
 }
+
+type CacheFn =
+    Box<dyn Fn() -> (Cache, Cache) + Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe>;
 
 /// Finds personal data in text: every detector in one pass over the text.
 ///
@@ -216,10 +225,24 @@ impl ScannerBuilder {
         }
         let regex = compile(&patterns).map_err(|e| pattern_error(&e, &roles, &entries))?;
         let markers = compile(&markers).map_err(|e| Error::Build { message: e.to_string() })?;
-        let words = context::Words::new(&extra_words).map_err(|e| Error::Build { message: e.to_string() })?;
+        let words = context::Words::new(&extra_words).map_err(|message| Error::Build { message })?;
         let min_confidence = self.min_confidence.unwrap_or(0.5);
+        let (r, m) = (regex.clone(), markers.clone());
+        let caches: CacheFn = Box::new(move || (r.create_cache(), m.create_cache()));
+        let caches = Pool::new(caches);
+        let rivals = rivals(&roles)?;
         Ok(Scanner {
-            inner: Arc::new(Inner { regex, roles, words, markers, marker_topics, entries, min_confidence }),
+            inner: Arc::new(Inner {
+                regex,
+                roles,
+                words,
+                markers,
+                marker_topics,
+                entries,
+                min_confidence,
+                rivals,
+                caches,
+            }),
         })
     }
 }
@@ -325,7 +348,9 @@ impl Scanner {
     pub fn scan(&self, text: &str) -> Vec<Finding> {
         let folded = Folded::new(text);
         let hay: &str = &folded.text;
-        let (alts, groups, districts) = self.first_pass(hay);
+        let mut caches = self.inner.caches.get();
+        let (regex_cache, markers_cache) = &mut *caches;
+        let (alts, groups, districts) = self.first_pass(hay, regex_cache);
         let mut found = Vec::with_capacity(groups.len());
         let mut keywords = KeywordCursor::default();
         for g in &groups {
@@ -354,17 +379,20 @@ impl Scanner {
                 validated: alt.assessment.validated,
             });
         }
+        let in_order = found.len();
         for d in districts {
-            if let Some(f) = self.address_ending_at(hay, d)
+            if let Some(f) = self.address_ending_at(hay, d, markers_cache)
                 && f.confidence >= self.inner.min_confidence
             {
                 found.push(f);
             }
         }
-        let mut found = resolve_overlaps(found);
+        let mut found = resolve_overlaps(sort_by_span(found, in_order));
+        let mut shifts_passed = 0;
         for f in &mut found {
-            f.start = folded.original(f.start);
-            f.end = folded.original(f.end);
+            // Non-overlapping and sorted: starts and ends come in increasing order.
+            f.start = folded.original_in_order(f.start, &mut shifts_passed);
+            f.end = folded.original_in_order(f.end, &mut shifts_passed);
         }
         found
     }
@@ -373,14 +401,14 @@ impl Scanner {
     /// that matches there is assessed, and the longest accepted alternatives are kept; a position
     /// where nothing is accepted is rescanned from its next char, so a rejected candidate cannot hide
     /// a real match inside it.
-    fn first_pass(&self, hay: &str) -> (Vec<Alt>, Vec<Range<usize>>, Vec<Range<usize>>) {
+    fn first_pass(&self, hay: &str, cache: &mut Cache) -> (Vec<Alt>, Vec<Range<usize>>, Vec<Range<usize>>) {
         let inner = &*self.inner;
         let mut alts = Vec::new();
         let mut groups = Vec::new();
         let mut districts = Vec::new();
         let mut at = 0;
         while at < hay.len() {
-            let Some(m) = inner.regex.search(&Input::new(hay).range(at..)) else { break };
+            let Some(m) = inner.regex.search_with(cache, &Input::new(hay).range(at..)) else { break };
             let (s, pid) = (m.start(), m.pattern().as_usize());
             if let Some(Role::District) = inner.roles.get(pid) {
                 districts.push(s..m.end());
@@ -402,24 +430,22 @@ impl Scanner {
             // Patterns of higher priority cannot match here (leftmost-first chose `pid`), so only later
             // ones are tried: all of them when the match was rejected, its rivals when it was accepted.
             if !accepted || family != SOLO {
-                for (q, role) in inner.roles.iter().enumerate().skip(pid + 1) {
+                let rivals = inner.rivals.get(pid).and_then(|r| r.get(rival_list(accepted, lead)));
+                for &q in rivals.map_or(&[][..], Vec::as_slice) {
+                    let q = q as usize;
+                    let Some(role) = inner.roles.get(q) else { continue };
                     if !accepted && matches!(role, Role::District) {
                         let input = Input::new(hay)
                             .range(s..)
                             .anchored(Anchored::Pattern(PatternID::new_unchecked(q)));
-                        if let Some(m2) = inner.regex.search(&input) {
+                        if let Some(m2) = inner.regex.search_with(cache, &input) {
                             districts.push(s..m2.end());
                         }
                         continue;
                     }
-                    let Role::Candidate { lead: ql, family: qf, .. } = role else { continue };
-                    let rival = !accepted || family == ANY_FAMILY || *qf == ANY_FAMILY || *qf == family;
-                    if !rival || (*ql != Lead::Any && *ql != lead) {
-                        continue;
-                    }
                     let input =
                         Input::new(hay).range(s..).anchored(Anchored::Pattern(PatternID::new_unchecked(q)));
-                    if let Some(m2) = inner.regex.search(&input) {
+                    if let Some(m2) = inner.regex.search_with(cache, &input) {
                         self.assess(hay, q, s, m2.end(), &mut alts);
                     }
                 }
@@ -488,12 +514,24 @@ impl Scanner {
     /// An English address ending at district `d`: a run of flat, floor, block and street markers
     /// before it, each within a short gap of the next (no line or sentence break), optionally
     /// followed by `, Kowloon` or `, Hong Kong`.
-    fn address_ending_at(&self, hay: &str, d: Range<usize>) -> Option<Finding> {
+    fn address_ending_at(&self, hay: &str, d: Range<usize>, cache: &mut Cache) -> Option<Finding> {
+        // Most district names in notes end no address: skip the marker search when no unit or
+        // street marker can end close enough before it.
+        if !builtin::may_end_unit_or_street(hay, d.start, ADDRESS_GAP) {
+            return None;
+        }
+        self.address_from_markers(hay, d, cache)
+    }
+
+    /// [`Self::address_ending_at`] without the quick check.
+    fn address_from_markers(&self, hay: &str, d: Range<usize>, cache: &mut Cache) -> Option<Finding> {
         let from = floor_char(hay, d.start.saturating_sub(160));
         let mut marks = Vec::new();
         let mut at = from;
         while at < d.start {
-            let Some(m) = self.inner.markers.search(&Input::new(hay).range(at..d.start)) else { break };
+            let Some(m) = self.inner.markers.search_with(cache, &Input::new(hay).range(at..d.start)) else {
+                break;
+            };
             if let Some(t) = self.inner.marker_topics.get(m.pattern().as_usize()) {
                 marks.push((m.start(), m.end(), *t));
             }
@@ -519,7 +557,7 @@ impl Scanner {
         let start = start?;
         let mut end = d.end;
         let tail_to = ceil_char(hay, (d.end + 24).min(hay.len()));
-        if let Some(m) = self.inner.markers.search(&Input::new(hay).range(d.end..tail_to)) {
+        if let Some(m) = self.inner.markers.search_with(cache, &Input::new(hay).range(d.end..tail_to)) {
             let is_region = self.inner.marker_topics.get(m.pattern().as_usize()) == Some(&Topic::AddrRegion);
             if is_region && m.start() - d.end <= 3 && gap_ok(d.end, m.start()) {
                 end = m.end();
@@ -534,6 +572,55 @@ impl Scanner {
             validated: false,
         })
     }
+}
+
+/// Which of a pattern's rival lists (see [`rivals`]) applies to a match that was accepted or not,
+/// starting with a byte of this lead.
+fn rival_list(accepted: bool, lead: Lead) -> usize {
+    usize::from(accepted) * 3
+        + match lead {
+            Lead::Digit => 0,
+            Lead::Letter => 1,
+            Lead::Any => 2,
+        }
+}
+
+/// For each pattern, the later patterns to try at the start of its match, in order, by
+/// [`rival_list`]: when the match was rejected, every later candidate pattern that can start with
+/// the lead and every district; when it was accepted, the later candidates of its family (all of them
+/// for a user's pattern) that can start with the lead.
+fn rivals(roles: &[Role]) -> Result<Vec<[Vec<u32>; 6]>> {
+    let mut out = Vec::with_capacity(roles.len());
+    for (pid, role) in roles.iter().enumerate() {
+        let family = match role {
+            Role::Candidate { family, .. } => *family,
+            Role::District => SOLO,
+        };
+        let mut lists: [Vec<u32>; 6] = Default::default();
+        for accepted in [false, true] {
+            for lead in [Lead::Digit, Lead::Letter, Lead::Any] {
+                let Some(list) = lists.get_mut(rival_list(accepted, lead)) else { continue };
+                for (q, role) in roles.iter().enumerate().skip(pid + 1) {
+                    let keep = match role {
+                        Role::District => !accepted,
+                        Role::Candidate { lead: ql, family: qf, .. } => {
+                            let rival =
+                                !accepted || family == ANY_FAMILY || *qf == ANY_FAMILY || *qf == family;
+                            rival && (*ql == Lead::Any || *ql == lead)
+                        }
+                    };
+                    if keep {
+                        list.push(
+                            u32::try_from(q)
+                                .map_err(|_| Error::Build { message: "too many patterns".into() })?,
+                        );
+                    }
+                }
+            }
+        }
+        out.push(lists);
+    }
+    Ok(out)
 }
 
 fn floor_char(hay: &str, mut i: usize) -> usize {
@@ -563,7 +650,15 @@ fn next_char(hay: &str, i: usize) -> usize {
 /// contradicting word in an earlier clause (a comma, semicolon, 。 or line break between
 /// it and the span) does not count: `報價去…，或者打 9021 7788` is about a quote, then a phone.
 fn context_of(hay: &str, keywords: &[Keyword], start: usize, end: usize, topics: &[Topic]) -> Context {
-    let clause_break = |from: usize| hay.get(from..start).is_some_and(|g| g.contains([',', ';', '\n', '。']));
+    // `,`, `;`, a line break or `。` (E3 80 82, which no other char contains) in between.
+    let clause_break = |from: usize| {
+        hay.as_bytes().get(from..start).is_some_and(|g| {
+            g.iter().enumerate().any(|(i, b)| {
+                matches!(b, b',' | b';' | b'\n')
+                    || *b == 0xE3 && g.get(i + 1..i + 3) == Some(&[0x80, 0x82][..])
+            })
+        })
+    };
     let classify = |t: Topic| {
         if t == Topic::NotBirth {
             topics.contains(&Topic::Dob).then_some(Context::Contradicted)
@@ -577,7 +672,9 @@ fn context_of(hay: &str, keywords: &[Keyword], start: usize, end: usize, topics:
             Some(Context::Other)
         }
     };
-    let split = keywords.partition_point(|k| k.end <= start);
+    // Keywords are in order (non-overlapping, left to right) and searched only a little past the
+    // candidate, so the split is found from the end.
+    let split = keywords.len() - keywords.iter().rev().take_while(|k| k.end > start).count();
     let mut other = false;
     for k in keywords[..split].iter().rev().take(4) {
         if start - k.end > WINDOW_BEFORE {
@@ -603,9 +700,47 @@ fn context_of(hay: &str, keywords: &[Keyword], start: usize, end: usize, topics:
     if other { Context::Other } else { Context::None }
 }
 
+/// `found` sorted by `(start, end)`, exactly as `sort_unstable_by_key` sorts it, given that the
+/// first `in_order` findings (one per candidate group) are usually in order already: only the rest
+/// (English addresses) is sorted, then merged in. Equal keys, where an unstable sort's order of the
+/// equals is its own, take the plain sort.
+fn sort_by_span(mut found: Vec<Finding>, in_order: usize) -> Vec<Finding> {
+    let key = |f: &Finding| (f.start, f.end);
+    let Some(head) = found.get(..in_order) else { return found };
+    if !head.windows(2).all(|w| key(&w[0]) < key(&w[1])) {
+        found.sort_unstable_by_key(key);
+        return found;
+    }
+    let mut tail = found.split_off(in_order);
+    if tail.is_empty() {
+        return found;
+    }
+    let mut sorted = tail.clone();
+    sorted.sort_unstable_by_key(key);
+    let distinct = sorted.windows(2).all(|w| key(&w[0]) < key(&w[1]))
+        && sorted.iter().all(|t| found.binary_search_by_key(&key(t), key).is_err());
+    if !distinct {
+        found.append(&mut tail);
+        found.sort_unstable_by_key(key);
+        return found;
+    }
+    let mut merged = Vec::with_capacity(found.len() + sorted.len());
+    let (mut a, mut b) = (found.into_iter().peekable(), sorted.into_iter().peekable());
+    loop {
+        let take_a = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => key(x) < key(y),
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        merged.extend(if take_a { a.next() } else { b.next() });
+    }
+    merged
+}
+
 /// Keeps the best of overlapping findings: validated first, then the more confident, then the longer.
+/// `found` is sorted by span.
 fn resolve_overlaps(mut found: Vec<Finding>) -> Vec<Finding> {
-    found.sort_unstable_by_key(|f| (f.start, f.end));
     if found.windows(2).all(|w| w[0].end <= w[1].start) {
         return found;
     }
@@ -636,6 +771,64 @@ mod tests {
     fn scan(text: &str) -> Vec<(String, String)> {
         let s = Scanner::hong_kong().unwrap();
         s.scan(text).iter().map(|f| (f.category.to_string(), f.text(text).to_owned())).collect()
+    }
+
+    proptest::proptest! {
+        /// Sorting the in-order findings and merging the others gives what one sort gives.
+        #[test]
+        fn sort_by_span_is_a_sort(
+            head in proptest::collection::vec((0usize..6, 1usize..4), 0..12),
+            tail in proptest::collection::vec((0usize..60, 1usize..8, 0u8..3), 0..6),
+        ) {
+            let finding = |start: usize, end: usize, kind: Kind| Finding {
+                start,
+                end,
+                category: PiiCategory::Address,
+                kind,
+                confidence: 0.5,
+                validated: false,
+            };
+            let mut found = Vec::new();
+            let mut at = 0;
+            for (gap, len) in head {
+                found.push(finding(at + gap, at + gap + len, Kind::PersonName));
+                at += gap + len;
+            }
+            let in_order = found.len();
+            for (start, len, k) in tail {
+                let kind = [Kind::HkAddress, Kind::Email, Kind::Hkid][usize::from(k)].clone();
+                found.push(finding(start, start + len, kind));
+            }
+            let mut want = found.clone();
+            want.sort_unstable_by_key(|f| (f.start, f.end));
+            proptest::prop_assert_eq!(sort_by_span(found, in_order), want);
+        }
+    }
+
+    proptest::proptest! {
+        /// The quick check before the marker search never skips an address.
+        #[test]
+        fn address_check_is_necessary(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "Flat B", "flat 3", "Rm 12-3", "RMB", "Tower 2", "12/F", "G/F", "g/f.", "3rd floor", "3rd Floor",
+                    "88 Nathan Road", "1 Queen’s Road.", "12A-14 Sai Yeung Choi St", "9 Po Tat Path", "Road",
+                    "Hong Kong", "Kowloon", "N.T.", ", ", " ", ".", ";", "\n", "x", "3pm", "at the ", "中", "_",
+                    "Mong Kok", "Kowloon Bay", "abcdefghij", "HOUSE", "suite", "2 Tai Po Rd. ", "(", "/",
+                ]),
+                0..14,
+            ),
+        ) {
+            let s = Scanner::hong_kong().unwrap();
+            let hay: String = parts.concat();
+            let mut caches = s.inner.caches.get();
+            let cache = &mut caches.1;
+            for x in (0..=hay.len()).filter(|x| hay.is_char_boundary(*x)) {
+                if s.address_from_markers(&hay, x..x, cache).is_some() {
+                    proptest::prop_assert!(builtin::may_end_unit_or_street(&hay, x, ADDRESS_GAP), "{hay:?} at {x}");
+                }
+            }
+        }
     }
 
     #[test]

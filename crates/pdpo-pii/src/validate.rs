@@ -32,6 +32,18 @@ impl Compact {
 /// anything but letters, digits and the given separators, or more than 32 of them.
 pub(crate) fn compact(s: &str, separators: &[char]) -> Option<Compact> {
     let mut out = Compact { buf: [0; 32], len: 0 };
+    if s.is_ascii() {
+        // Nothing to fold: byte by byte (candidates from the scanner are already folded).
+        for &b in s.as_bytes() {
+            if b.is_ascii_alphanumeric() {
+                *out.buf.get_mut(out.len)? = b.to_ascii_uppercase();
+                out.len += 1;
+            } else if !separators.contains(&char::from(b)) {
+                return None;
+            }
+        }
+        return Some(out);
+    }
     for c in s.chars().map(fold_char) {
         if c.is_ascii_alphanumeric() {
             *out.buf.get_mut(out.len)? = c.to_ascii_uppercase() as u8;
@@ -65,8 +77,11 @@ fn hkid_value(c: u8) -> Option<u32> {
 /// assert_eq!(hkid_check_digit("CA182361"), Some('1'));
 /// ```
 pub fn hkid_check_digit(body: &str) -> Option<char> {
-    let body = compact(body, &[])?;
-    let b = body.as_str().as_bytes();
+    hkid_check_of(compact(body, &[])?.as_str().as_bytes())
+}
+
+/// [`hkid_check_digit`] of an already compacted body (upper-case ASCII letters and digits).
+fn hkid_check_of(b: &[u8]) -> Option<char> {
     let letters = b.iter().take_while(|c| c.is_ascii_uppercase()).count();
     if !(1..=2).contains(&letters) || b.len() != letters + 6 || !b[letters..].iter().all(u8::is_ascii_digit) {
         return None;
@@ -98,11 +113,21 @@ pub fn hkid(s: &str) -> bool {
         return false;
     }
     let (body, check) = c.split_at(c.len() - 1);
-    hkid_check_digit(body).is_some_and(|d| check.starts_with(d))
+    hkid_check_of(body.as_bytes()).is_some_and(|d| check.starts_with(d))
 }
 
 /// Brackets, if any, are one `(` and one `)` around the last character.
 fn brackets_ok(s: &str) -> bool {
+    if s.is_ascii() {
+        let b = s.as_bytes();
+        let count = |x: u8| b.iter().filter(|c| **c == x).count();
+        let mut rev = b.iter().copied().filter(|c| *c != b' ').rev();
+        return match (count(b'('), count(b')')) {
+            (0, 0) => true,
+            (1, 1) => rev.next() == Some(b')') && rev.next().is_some() && rev.next() == Some(b'('),
+            _ => false,
+        };
+    }
     let mut rev = s.chars().map(fold_char).filter(|c| *c != ' ').rev();
     let opens = s.chars().map(fold_char).filter(|c| *c == '(').count();
     let closes = s.chars().map(fold_char).filter(|c| *c == ')').count();
@@ -123,8 +148,11 @@ const CN_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4,
 /// assert_eq!(mainland_id_check_char("11010519491231002"), Some('X'));
 /// ```
 pub fn mainland_id_check_char(first17: &str) -> Option<char> {
-    let d = compact(first17, &[])?;
-    let d = d.as_str();
+    mainland_check_of(compact(first17, &[])?.as_str())
+}
+
+/// [`mainland_id_check_char`] of already compacted characters.
+fn mainland_check_of(d: &str) -> Option<char> {
     if d.len() != 17 || !d.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -155,7 +183,7 @@ pub fn mainland_id(s: &str) -> bool {
     };
     (1800..=2099).contains(&y)
         && is_real_date(y, m, dd)
-        && mainland_id_check_char(&d[..17]).is_some_and(|c| d.ends_with(c))
+        && mainland_check_of(&d[..17]).is_some_and(|c| d.ends_with(c))
 }
 
 /// Whether `y-m-d` is a real Gregorian calendar date.
@@ -185,8 +213,11 @@ pub fn is_real_date(y: u32, m: u32, d: u32) -> bool {
 /// assert!(!luhn("8273 1232 7352 0569") && !luhn(""));
 /// ```
 pub fn luhn(s: &str) -> bool {
-    let Some(d) = compact(s, &[' ', '-']) else { return false };
-    let d = d.as_str();
+    compact(s, &[' ', '-']).is_some_and(|d| luhn_of(d.as_str()))
+}
+
+/// [`luhn`] of already compacted characters.
+fn luhn_of(d: &str) -> bool {
     if d.is_empty() || !d.bytes().all(|b| b.is_ascii_digit()) {
         return false;
     }
@@ -214,7 +245,7 @@ pub fn luhn(s: &str) -> bool {
 pub fn card_number(s: &str) -> bool {
     let Some(d) = compact(s, &[' ', '-']) else { return false };
     let d = d.as_str();
-    (13..=19).contains(&d.len()) && matches!(d.as_bytes()[0], b'2'..=b'6') && luhn(d)
+    (13..=19).contains(&d.len()) && matches!(d.as_bytes()[0], b'2'..=b'6') && luhn_of(d)
 }
 
 /// The coarse class of a Hong Kong telephone number (FACTS.md §9.2, B4).
@@ -242,16 +273,23 @@ pub enum PhoneClass {
 /// assert_eq!(hk_phone("+852 212 3456"), None);
 /// ```
 pub fn hk_phone(s: &str) -> Option<PhoneClass> {
-    let mut has_plus = false;
-    for c in s.chars().map(fold_char) {
-        match c {
-            '0'..='9' | ' ' | '-' | '.' | '(' | ')' => {}
-            '+' => has_plus = true,
-            _ => return None,
-        }
+    hk_phone_digits(s).map(|(class, _)| class)
+}
+
+/// [`hk_phone`], with the digits of `s` (prefix included).
+pub(crate) fn hk_phone_digits(s: &str) -> Option<(PhoneClass, Compact)> {
+    let allowed = |c: char| matches!(c, '0'..='9' | ' ' | '-' | '.' | '(' | ')' | '+');
+    let ok = if s.is_ascii() {
+        s.bytes().all(|b| allowed(char::from(b)))
+    } else {
+        s.chars().map(fold_char).all(allowed)
+    };
+    if !ok {
+        return None;
     }
-    let digits = compact(s, &[' ', '-', '.', '(', ')', '+'])?;
-    let digits = digits.as_str();
+    let has_plus = s.chars().any(|c| fold_char(c) == '+');
+    let compacted = compact(s, &[' ', '-', '.', '(', ')', '+'])?;
+    let digits = compacted.as_str();
     let local = if let Some(rest) = digits.strip_prefix("00852") {
         rest
     } else if digits.len() == 11 {
@@ -264,12 +302,13 @@ pub fn hk_phone(s: &str) -> Option<PhoneClass> {
     if local.len() != 8 {
         return None;
     }
-    match local.as_bytes()[0] {
-        b'2' | b'3' => Some(PhoneClass::Fixed),
-        b'5' | b'6' | b'9' => Some(PhoneClass::Mobile),
-        b'4' | b'7' | b'8' => Some(PhoneClass::MobileNewBlock),
-        _ => None,
-    }
+    let class = match local.as_bytes()[0] {
+        b'2' | b'3' => PhoneClass::Fixed,
+        b'5' | b'6' | b'9' => PhoneClass::Mobile,
+        b'4' | b'7' | b'8' => PhoneClass::MobileNewBlock,
+        _ => return None,
+    };
+    Some((class, compacted))
 }
 
 /// Whether `s` has the shape of an HKSAR passport number: `K` + 8 digits, `KJ` + 7 digits or `H` + 8
