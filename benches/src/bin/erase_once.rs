@@ -72,7 +72,13 @@ fn sqlite(many: bool) -> Result<(), Box<dyn std::error::Error>> {
         let eraser = Eraser::new(Anonymiser::hong_kong()?, guard, clock, Actor::user("bench")?);
         let keys: Vec<Key> = (1..=100).map(Key::from).collect();
         let changed: usize = if many {
+            let start = std::time::Instant::now();
             let report = erase_many_sqlite(&eraser, &store, &keys).await?;
+            println!(
+                "erase_many: {:.1} ms, {} statements in its change set",
+                start.elapsed().as_secs_f64() * 1e3,
+                store.last_statement_count()
+            );
             report.certificates.iter().map(|c| c.records_changed.len()).sum()
         } else {
             let mut n = 0;

@@ -15,7 +15,7 @@ use pdpo_core::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::erase::{Eraser, ErasureCertificate, KeyShredder};
+use crate::erase::{Eraser, ErasureCertificate, KeyShredder, write_order};
 use crate::plan::{ErasurePlan, RecordAction};
 use crate::{Error, Result};
 
@@ -159,7 +159,7 @@ impl<G: pdpo_core::DisposalGuard> Eraser<G> {
         }
         drop(view);
         if !cs.is_empty() {
-            store.apply(cs).await.map_err(Error::store("applying the batch erasure"))?;
+            store.apply(write_order(cs)).await.map_err(Error::store("applying the batch erasure"))?;
         }
         verify(store, &plans).await?;
 

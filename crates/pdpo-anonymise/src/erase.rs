@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use pdpo_core::{
-    Actor, AuditAction, AuditEvent, ChangeSet, Clock, DataStore, DisposalGuard, Identifier, Key, LinkKind,
-    Lookup, RecordRef, Schema, SubjectGraph,
+    Actor, AuditAction, AuditEvent, Change, ChangeSet, Clock, DataStore, DisposalGuard, Identifier, Key,
+    LinkKind, Lookup, RecordRef, Schema, SubjectGraph,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -307,7 +307,7 @@ impl<G: DisposalGuard> Eraser<G> {
         plan.check()?;
         let cs = self.change_set(plan);
         if !cs.is_empty() {
-            store.apply(cs).await.map_err(Error::store("applying the erasure"))?;
+            store.apply(write_order(cs)).await.map_err(Error::store("applying the erasure"))?;
         }
         // Verify: re-read every updated record.
         let mut by_entity: BTreeMap<&str, Vec<Key>> = BTreeMap::new();
@@ -477,4 +477,86 @@ fn array_keys(v: Option<&pdpo_core::Value>) -> BTreeSet<Key> {
         return BTreeSet::new();
     };
     a.iter().filter_map(pdpo_core::KeyValue::from_json).map(|k| Key::composite([k])).collect()
+}
+
+/// Orders an erasure's changes for writing: every update before every delete, and within each,
+/// the changes of one entity together (entities in order of first appearance). The sort is
+/// stable, so the changes of one record keep their order. Erasure never changes a key or foreign
+/// key column (keys are kept), so its updates of different records commute with each other and
+/// with its deletes, and the end state is the one the plan order gives; the store can then write
+/// each entity's updates with few statements (see `pdpo_store`'s grouped updates).
+pub(crate) fn write_order(mut cs: ChangeSet) -> ChangeSet {
+    let mut first: Vec<&Identifier> = Vec::new();
+    let rank: Vec<(u8, usize)> = cs
+        .changes
+        .iter()
+        .map(|c| {
+            let (kind, entity) = match c {
+                Change::Update { target, .. } => (0, &target.entity),
+                Change::Delete(target) => (1, &target.entity),
+                Change::Insert(r) => (2, &r.entity),
+                _ => return (3, usize::MAX),
+            };
+            let i = first.iter().position(|e| *e == entity).unwrap_or_else(|| {
+                first.push(entity);
+                first.len() - 1
+            });
+            (kind, i)
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..cs.changes.len()).collect();
+    order.sort_by_key(|&i| rank[i]);
+    let mut changes: Vec<Option<Change>> = std::mem::take(&mut cs.changes).into_iter().map(Some).collect();
+    cs.changes = order.into_iter().filter_map(|i| changes[i].take()).collect();
+    cs
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use pdpo_core::{Change, ChangeSet, Identifier, Key, RecordRef, Value};
+
+    use super::write_order;
+
+    fn at(entity: &'static str, key: i64) -> RecordRef {
+        RecordRef::new(Identifier::from_static(entity), Key::from(key))
+    }
+
+    fn set(v: &str) -> BTreeMap<String, Value> {
+        [("f".to_owned(), Value::from(v))].into_iter().collect()
+    }
+
+    #[test]
+    fn updates_first_by_entity_then_deletes_and_each_records_order_kept() {
+        let mut cs = ChangeSet::new();
+        cs.update(at("contacts", 1), set("a"))
+            .delete(at("attachments", 7))
+            .update(at("messages", 3), set("b"))
+            .update(at("contacts", 2), set("c"))
+            .update(at("messages", 3), set("d"))
+            .delete(at("attachments", 8))
+            .update(at("contacts", 1), set("e"));
+        let got: Vec<String> = write_order(cs)
+            .changes
+            .iter()
+            .map(|c| match c {
+                Change::Update { target, set } => format!("U {target} {}", set["f"].render()),
+                Change::Delete(target) => format!("D {target}"),
+                _ => "?".to_owned(),
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "U contacts[1] a",
+                "U contacts[2] c",
+                "U contacts[1] e",
+                "U messages[3] b",
+                "U messages[3] d",
+                "D attachments[7]",
+                "D attachments[8]",
+            ]
+        );
+    }
 }

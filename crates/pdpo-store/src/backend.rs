@@ -327,6 +327,33 @@ impl Handle {
         }
     }
 
+    /// [`fetch_text`](Self::fetch_text) for a statement whose text varies with its number of
+    /// binds: not kept prepared (see [`execute_once`](Self::execute_once)).
+    pub(crate) async fn fetch_text_once(
+        &mut self,
+        sql: Sql,
+        width: usize,
+    ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
+        let (text, binds) = sql.finish();
+        match self.conn() {
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(c) => bind_sqlite(sqlx::query(text), binds)
+                .persistent(false)
+                .fetch_all(c)
+                .await?
+                .iter()
+                .map(|r| (0..width).map(|i| r.try_get_unchecked::<Option<String>, _>(i)).collect())
+                .collect(),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(c) => bind_pg(sqlx::query(text), binds)
+                .fetch_all(c)
+                .await?
+                .iter()
+                .map(|r| (0..width).map(|i| r.try_get_unchecked::<Option<String>, _>(i)).collect())
+                .collect(),
+        }
+    }
+
     /// Runs a statement without binds through the simple query protocol, outside any prepared
     /// statement (PostgreSQL's `CREATE DATABASE` and `DROP DATABASE`).
     #[cfg_attr(not(feature = "postgres"), allow(dead_code))]

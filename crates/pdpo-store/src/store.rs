@@ -20,6 +20,7 @@ use crate::migrate::migrate;
 use crate::sql::{Bind, Dialect, MAX_BINDS, Quoted, Sql, invalid, quote};
 
 mod bulk;
+mod delete;
 mod insert;
 mod update;
 
@@ -750,6 +751,7 @@ impl SqlStore {
         let mut n = 0;
         let mut pending = Vec::new();
         let mut updates = Vec::new();
+        let mut deletes = Vec::new();
         let mut changes = cs.changes.into_iter().peekable();
         while let Some(change) = changes.next() {
             let target = change.target();
@@ -784,21 +786,14 @@ impl SqlStore {
                     updates.push(self.prepare_update(table, target, set)?);
                 }
                 Change::Delete(target) => {
-                    let mut sql = Sql::new(dialect);
-                    sql.push("DELETE FROM ").ident(&table.quoted);
-                    self.key_condition(&mut sql, table, &target, tenant)?;
-                    self.step(fail_at, &mut n)?;
-                    let rows = h
-                        .execute(sql)
-                        .await
-                        .map_err(|e| store_error(&e, &format!("deleting {target}"), true))?;
-                    if rows == 0 {
-                        return Err(StoreError::new(
-                            StoreErrorKind::NotFound,
-                            format!("{target} does not exist"),
-                        ));
+                    let next_same =
+                        matches!(changes.peek(), Some(Change::Delete(t)) if t.entity == target.entity);
+                    deletes.push(target);
+                    if !next_same {
+                        applied.deleted += self
+                            .delete_run(h, table, std::mem::take(&mut deletes), tenant, fail_at, &mut n)
+                            .await?;
                     }
-                    applied.deleted += 1;
                 }
                 _ => return Err(invalid(format!("{target}: unsupported change"))),
             }

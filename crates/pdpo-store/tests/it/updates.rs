@@ -1,5 +1,5 @@
-//! Grouped updates: a run of consecutive updates is written as one statement per table and list
-//! of columns (SQLite `UPDATE .. FROM (VALUES ..)`, PostgreSQL `UPDATE .. FROM unnest(..)` or a
+//! Grouped deletes (one `DELETE .. IN (..)` per run of one table) and grouped updates: a run of
+//! consecutive updates is written as one statement per table and list of columns (SQLite `UPDATE .. FROM (VALUES ..)`, PostgreSQL `UPDATE .. FROM unnest(..)` or a
 //! `VALUES` list). The result must be what the reference `MemoryStore` gets from the same change
 //! set, updates of one record keep their order, and a group naming a missing record (or one of
 //! another tenant) fails the whole change set, naming that record.
@@ -156,6 +156,14 @@ async fn tenant_scoped_groups(a: SqlStore, b: SqlStore) {
     assert_eq!(err.kind(), StoreErrorKind::NotFound, "{err}");
     assert!(err.to_string().contains("people[50]"), "{err}");
     assert_eq!(dump(&a).await, before);
+    // Deletes likewise (the thread member rows have no referrers).
+    let mut cs = ChangeSet::new();
+    cs.delete(RecordRef::new(id("thread_members"), Key::composite([KeyValue::Int(100), KeyValue::Int(1)])))
+        .delete(at("people", 50));
+    let err = a.apply(cs).await.unwrap_err();
+    assert_eq!(err.kind(), StoreErrorKind::NotFound, "{err}");
+    assert!(err.to_string().contains("people[50]"), "{err}");
+    assert_eq!(dump(&a).await, before);
     let mut cs = ChangeSet::new();
     cs.update(at("people", 1), set(&[("name", "Mine".into())]))
         .update(at("people", 2), set(&[("name", "Also mine".into())]));
@@ -170,6 +178,59 @@ async fn tenant_scoped_groups(a: SqlStore, b: SqlStore) {
     assert_eq!(names, [Value::from("Mine"), Value::from("Also mine")]);
     let theirs = b.fetch("people", &[Key::from(50)]).await.unwrap();
     assert_eq!(theirs[0].get("name"), Some(&Value::from("Theirs")));
+}
+
+/// Runs of deletes (single and composite keys) end where the reference ends, in one statement per
+/// run; a missing record, a record named twice and another tenant's record are each named.
+async fn grouped_deletes(s: SqlStore) {
+    let reference = MemoryStore::new(fixture_schema(false));
+    loaded(&s).await;
+    loaded(&reference).await;
+    let ck = |a, b| Key::composite([KeyValue::Int(a), KeyValue::Int(b)]);
+    let mut cs = ChangeSet::new();
+    cs.delete(at("notes", 1000))
+        .delete(at("notes", 1001))
+        .delete(RecordRef::new(id("order_lines"), ck(10, 1)))
+        .delete(RecordRef::new(id("order_lines"), ck(10, 2)))
+        .delete(RecordRef::new(id("order_lines"), ck(11, 1)));
+    assert_eq!(s.apply(cs.clone()).await.unwrap().deleted, 5);
+    reference.apply(cs).await.unwrap();
+    assert_eq!(s.last_statement_count(), 2);
+    assert_eq!(records_of(&s).await, records_of(&reference).await);
+
+    let before = dump(&s).await;
+    for (cs, missing) in [
+        (vec![at("notes", 1002), at("notes", 9999)], "notes[9999]"),
+        (vec![at("notes", 1002), at("notes", 1002)], "notes[1002]"),
+        (
+            vec![RecordRef::new(id("order_lines"), ck(12, 1)), RecordRef::new(id("order_lines"), ck(12, 7))],
+            "order_lines[(12, 7)]",
+        ),
+    ] {
+        let mut set = ChangeSet::new();
+        for t in cs {
+            set.delete(t);
+        }
+        let err = s.apply(set.clone()).await.unwrap_err();
+        assert_eq!(err.kind(), StoreErrorKind::NotFound, "{err}");
+        assert!(err.to_string().contains(missing), "{err}");
+        assert_eq!(reference.apply(set).await.unwrap_err().kind(), StoreErrorKind::NotFound);
+        assert_eq!(dump(&s).await, before);
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn sqlite_grouped_deletes() {
+    let h = SqliteHarness::new();
+    grouped_deletes(h.open(&fixture_schema(false), None).await).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn postgres_grouped_deletes() {
+    let Some(admin) = pg_admin().await else { return };
+    let schemas = PgSchemas::new(admin);
+    grouped_deletes(schemas.harness().open(&fixture_schema(false), None).await).await;
+    schemas.drop_all().await;
 }
 
 #[tokio::test(flavor = "current_thread")]
