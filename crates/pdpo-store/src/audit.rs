@@ -425,26 +425,11 @@ async fn write_head_and_rows(
             head_update_if(&mut sql, known, new)?;
             sql.push(" RETURNING 1) INSERT INTO ").ident(&table);
             sql.push(" (month, idx, recorded_at, prev, hash, body) SELECT ").int(month_key(month));
-            sql.push(", u.idx, u.recorded_at, u.prev, u.hash, u.body FROM unnest(");
-            let first = sql.bind_count() as i64 + 1;
-            for (i, ty) in ["bigint[]", "bigint[]", "bytea[]", "bytea[]", "bytea[]"].into_iter().enumerate() {
-                sql.push(if i > 0 { ", CAST($" } else { "CAST($" }).int(first + i as i64);
-                sql.push(" AS ").push(ty).push(")");
-            }
-            sql.push(") AS u(idx, recorded_at, prev, hash, body), h");
-            let (idx, at, prev, hash, body) = row_arrays(rows)?;
-            let (text, binds) = sql.finish_signed();
-            let inserted = crate::backend::bind_pg(sqlx::query(text), binds)
-                .persistent(true)
-                .bind(idx)
-                .bind(at)
-                .bind(prev)
-                .bind(hash)
-                .bind(body)
-                .execute(&mut **c)
-                .await
-                .map_err(|e| store_error(&e, &what, false))?
-                .rows_affected();
+            let first = sql.bind_count() + 1;
+            push_entry_unnest(&mut sql, first);
+            sql.push(", h");
+            let inserted =
+                execute_with_entries(c, sql, rows).await.map_err(|e| store_error(&e, &what, false))?;
             Ok(Some(inserted == rows.len() as u64))
         }
         #[cfg(feature = "sqlite")]
@@ -560,30 +545,6 @@ async fn insert_rows(
     Ok(())
 }
 
-/// The five column arrays of `rows` for a PostgreSQL `unnest`: index, time, previous hash, hash,
-/// body.
-#[cfg(feature = "postgres")]
-#[allow(clippy::type_complexity)]
-fn row_arrays(
-    rows: &[EntryRow],
-) -> Result<(Vec<i64>, Vec<i64>, Vec<&[u8]>, Vec<&[u8]>, Vec<&[u8]>), StoreError> {
-    let mut idx = Vec::with_capacity(rows.len());
-    let mut at = Vec::with_capacity(rows.len());
-    let (mut prev, mut hash, mut body) =
-        (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
-    for r in rows {
-        idx.push(
-            i64::try_from(r.index)
-                .map_err(|_| corrupt("audit log: entry index exceeds the SQL integer range".into()))?,
-        );
-        at.push(r.recorded_at.timestamp_micros());
-        prev.push(&r.prev.0[..]);
-        hash.push(&r.hash.0[..]);
-        body.push(&r.body[..]);
-    }
-    Ok((idx, at, prev, hash, body))
-}
-
 /// PostgreSQL: every row of `month` in one `INSERT ... SELECT ... FROM unnest(...)` of five
 /// array binds, whatever the batch size: one statement, one text per month (kept prepared), and
 /// no per-row placeholders for the server to parse and plan.
@@ -594,28 +555,61 @@ async fn insert_rows_pg(
     table: &Quoted,
     rows: &[EntryRow],
 ) -> Result<(), StoreError> {
-    let (idx, at, prev, hash, body) = row_arrays(rows)?;
     let mut sql = Sql::new(Dialect::Postgres);
     sql.push("INSERT INTO ").ident(table);
     sql.push(" (month, idx, recorded_at, prev, hash, body) SELECT ").int(month_key(month));
-    // The five placeholders are bound below, in this order, with these array types.
-    sql.push(
-        ", u.idx, u.recorded_at, u.prev, u.hash, u.body FROM unnest(CAST($1 AS bigint[]), \
-         CAST($2 AS bigint[]), CAST($3 AS bytea[]), CAST($4 AS bytea[]), CAST($5 AS bytea[])) \
-         AS u(idx, recorded_at, prev, hash, body)",
-    );
-    let (text, _) = sql.finish();
-    sqlx::query(text)
+    push_entry_unnest(&mut sql, 1);
+    execute_with_entries(conn, sql, rows)
+        .await
+        .map(drop)
+        .map_err(|e| store_error(&e, &format!("appending to the audit partition of {month}"), false))
+}
+
+/// Appends `, u.idx, .. FROM unnest(CAST($n AS bigint[]), ..) AS u(idx, recorded_at, prev, hash,
+/// body)`: the five columns of the entry rows, bound by [`execute_with_entries`] at placeholders
+/// `first..first + 4`.
+#[cfg(feature = "postgres")]
+fn push_entry_unnest(sql: &mut Sql, first: usize) {
+    sql.push(", u.idx, u.recorded_at, u.prev, u.hash, u.body FROM unnest(");
+    for (i, ty) in ["bigint[]", "bigint[]", "bytea[]", "bytea[]", "bytea[]"].into_iter().enumerate() {
+        sql.push(if i > 0 { ", CAST($" } else { "CAST($" }).int((first + i) as i64);
+        sql.push(" AS ").push(ty).push(")");
+    }
+    sql.push(") AS u(idx, recorded_at, prev, hash, body)");
+}
+
+/// Runs `sql` (its own binds first, then the five column arrays of `rows` that
+/// [`push_entry_unnest`] placed), kept prepared; returns the rows affected.
+#[cfg(feature = "postgres")]
+async fn execute_with_entries(
+    conn: &mut sqlx::PgConnection,
+    sql: Sql,
+    rows: &[EntryRow],
+) -> Result<u64, sqlx::Error> {
+    let mut idx = Vec::with_capacity(rows.len());
+    let mut at = Vec::with_capacity(rows.len());
+    let (mut prev, mut hash, mut body) =
+        (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
+    for r in rows {
+        idx.push(i64::try_from(r.index).map_err(|_| {
+            sqlx::Error::Protocol("audit log: entry index exceeds the SQL integer range".into())
+        })?);
+        at.push(r.recorded_at.timestamp_micros());
+        prev.push(&r.prev.0[..]);
+        hash.push(&r.hash.0[..]);
+        body.push(&r.body[..]);
+    }
+    let (text, binds) = sql.finish_signed();
+    crate::backend::bind_pg(sqlx::query(text), binds)
         .persistent(true)
         .bind(idx)
         .bind(at)
         .bind(prev)
         .bind(hash)
         .bind(body)
-        .execute(&mut *conn)
+        .execute(conn)
         .await
-        .map(drop)
-        .map_err(|e| store_error(&e, &format!("appending to the audit partition of {month}"), false))
+        .map(|r| r.rows_affected())
 }
 
 impl SqlAuditStore {

@@ -281,7 +281,17 @@ impl Handle {
 
     /// Runs a query whose select list is `cols`, in order; returns the decoded rows.
     pub(crate) async fn fetch(&mut self, sql: Sql, cols: &[&Col]) -> Result<Vec<Vec<Value>>, sqlx::Error> {
-        let (text, binds) = sql.finish_signed();
+        self.fetch_rows(sql, cols, true).await
+    }
+
+    /// `fetch`, kept prepared on PostgreSQL or not (SQLite always keeps it).
+    async fn fetch_rows(
+        &mut self,
+        sql: Sql,
+        cols: &[&Col],
+        kept: bool,
+    ) -> Result<Vec<Vec<Value>>, sqlx::Error> {
+        let (text, binds) = if kept { sql.finish_signed() } else { sql.finish() };
         match self.conn() {
             #[cfg(feature = "sqlite")]
             Conn::Sqlite(c) => bind_sqlite(sqlx::query(text), binds)
@@ -292,7 +302,7 @@ impl Handle {
                 .collect(),
             #[cfg(feature = "postgres")]
             Conn::Postgres(c) => bind_pg(sqlx::query(text), binds)
-                .persistent(true)
+                .persistent(kept)
                 .fetch_all(c)
                 .await?
                 .iter()
@@ -307,7 +317,17 @@ impl Handle {
         sql: Sql,
         width: usize,
     ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
-        let (text, binds) = sql.finish_signed();
+        self.fetch_texts(sql, width, true).await
+    }
+
+    /// `fetch_text`, kept prepared or not (on both backends).
+    async fn fetch_texts(
+        &mut self,
+        sql: Sql,
+        width: usize,
+        kept: bool,
+    ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
+        let (text, binds) = if kept { sql.finish_signed() } else { sql.finish() };
         fn rows<R: Row>(rows: Vec<R>, width: usize) -> Result<Vec<Vec<Option<String>>>, sqlx::Error>
         where
             for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
@@ -319,10 +339,12 @@ impl Handle {
         }
         match self.conn() {
             #[cfg(feature = "sqlite")]
-            Conn::Sqlite(c) => rows(bind_sqlite(sqlx::query(text), binds).fetch_all(c).await?, width),
+            Conn::Sqlite(c) => {
+                rows(bind_sqlite(sqlx::query(text), binds).persistent(kept).fetch_all(c).await?, width)
+            }
             #[cfg(feature = "postgres")]
             Conn::Postgres(c) => {
-                rows(bind_pg(sqlx::query(text), binds).persistent(true).fetch_all(c).await?, width)
+                rows(bind_pg(sqlx::query(text), binds).persistent(kept).fetch_all(c).await?, width)
             }
         }
     }
@@ -334,24 +356,7 @@ impl Handle {
         sql: Sql,
         width: usize,
     ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
-        let (text, binds) = sql.finish();
-        match self.conn() {
-            #[cfg(feature = "sqlite")]
-            Conn::Sqlite(c) => bind_sqlite(sqlx::query(text), binds)
-                .persistent(false)
-                .fetch_all(c)
-                .await?
-                .iter()
-                .map(|r| (0..width).map(|i| r.try_get_unchecked::<Option<String>, _>(i)).collect())
-                .collect(),
-            #[cfg(feature = "postgres")]
-            Conn::Postgres(c) => bind_pg(sqlx::query(text), binds)
-                .fetch_all(c)
-                .await?
-                .iter()
-                .map(|r| (0..width).map(|i| r.try_get_unchecked::<Option<String>, _>(i)).collect())
-                .collect(),
-        }
+        self.fetch_texts(sql, width, false).await
     }
 
     /// Runs a statement without binds through the simple query protocol, outside any prepared
@@ -491,22 +496,6 @@ impl Handle {
         sql: Sql,
         cols: &[&Col],
     ) -> Result<Vec<Vec<Value>>, sqlx::Error> {
-        let (text, binds) = sql.finish();
-        match self.conn() {
-            #[cfg(feature = "sqlite")]
-            Conn::Sqlite(c) => bind_sqlite(sqlx::query(text), binds)
-                .fetch_all(c)
-                .await?
-                .iter()
-                .map(|r| decode_sqlite(r, cols))
-                .collect(),
-            #[cfg(feature = "postgres")]
-            Conn::Postgres(c) => bind_pg(sqlx::query(text), binds)
-                .fetch_all(c)
-                .await?
-                .iter()
-                .map(|r| decode_pg(r, cols))
-                .collect(),
-        }
+        self.fetch_rows(sql, cols, false).await
     }
 }
