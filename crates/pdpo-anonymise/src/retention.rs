@@ -8,7 +8,7 @@ use pdpo_core::{
 };
 use pdpo_retention::{Action, HoldSet, Policy, RetentionPlan};
 
-use crate::erase::referenced_outside;
+use crate::erase::{referenced_outside, write_order};
 use crate::operator::{Anonymiser, Effect, Known, NeedleSet, ScanCache, Site};
 use crate::plan::collect_needles;
 use crate::{Error, Result};
@@ -179,7 +179,8 @@ impl RetentionExecutor {
             report.anonymised += 1;
         }
         if !cs.is_empty() {
-            store.apply(cs).await.map_err(Error::store("applying a retention chunk"))?;
+            // Keys never change here either: updates first, then deletes (see `write_order`).
+            store.apply(write_order(cs)).await.map_err(Error::store("applying a retention chunk"))?;
         }
         *plan = next;
         Ok(Some(report))
