@@ -436,7 +436,8 @@ impl SqlStore {
         rows.into_iter().map(|r| Self::to_record(table, r)).collect()
     }
 
-    /// Records of `table` whose `columns` tuple is one of `keys`: chunked `IN` lists.
+    /// Records of `table` whose `columns` tuple is one of `keys`: one array-bound statement on
+    /// PostgreSQL when the keys have the columns' native kinds, chunked `IN` lists otherwise.
     async fn select_in(
         &self,
         h: &mut Handle,
@@ -445,103 +446,53 @@ impl SqlStore {
         keys: &[Key],
         tenant: Option<&str>,
     ) -> Result<Vec<Record>, StoreError> {
-        if columns.is_empty() {
-            return Err(invalid(format!("entity `{}`: a lookup needs at least one column", table.entity)));
-        }
-        if let Some(k) = keys.iter().find(|k| k.len() != columns.len()) {
-            return Err(invalid(format!(
-                "entity `{}`: key {k} has {} column(s), the lookup has {}",
-                table.entity,
-                k.len(),
-                columns.len()
-            )));
-        }
-        if let Some(arrays) = pg_key_arrays(self.inner.dialect, columns, keys) {
-            return self.select_any_pg(h, table, columns, arrays, tenant).await;
-        }
-        let per_chunk = (MAX_BINDS / columns.len()).max(1);
+        check_key_widths(table, columns, keys)?;
+        let mut arrays = pg_key_arrays(self.inner.dialect, columns, keys);
+        let per_chunk = if arrays.is_some() { keys.len().max(1) } else { (MAX_BINDS / columns.len()).max(1) };
         let mut out = Vec::new();
         for chunk in keys.chunks(per_chunk) {
             let mut sql = Sql::new(self.inner.dialect);
             self.select(&mut sql, table);
             self.tenant_filter(&mut sql, table, tenant)?;
-            sql.push(" AND ");
-            if let [col] = columns {
-                sql.qualified("t", &col.quoted).push(" IN (");
-                for (i, k) in chunk.iter().enumerate() {
-                    if i > 0 {
-                        sql.push(", ");
-                    }
-                    self.bind(&mut sql, table, col, &k.parts()[0].to_value())?;
-                }
-                sql.push(")");
-            } else {
-                sql.push("(");
-                for (i, c) in columns.iter().enumerate() {
-                    if i > 0 {
-                        sql.push(", ");
-                    }
-                    sql.qualified("t", &c.quoted);
-                }
-                sql.push(") IN (VALUES ");
-                for (i, k) in chunk.iter().enumerate() {
-                    sql.push(if i > 0 { ", (" } else { "(" });
-                    for (j, (c, part)) in columns.iter().zip(k.parts()).enumerate() {
-                        if j > 0 {
-                            sql.push(", ");
-                        }
-                        self.bind(&mut sql, table, c, &part.to_value())?;
-                    }
-                    sql.push(")");
-                }
-                sql.push(")");
+            match arrays.take() {
+                Some(arrays) => keys_in_arrays(&mut sql, columns, arrays),
+                None => self.keys_in(&mut sql, table, columns, chunk)?,
             }
             Self::order_by_key(&mut sql, table);
+            // Not kept prepared: `IN` lists vary with the number of keys, and for the array form
+            // PostgreSQL soon switches a prepared statement to a generic plan, which for an array
+            // of unknown length plans worse than a custom plan does (the testkit CRM's `collect`
+            // took 8.2 ms p50 prepared, 6.4 ms unprepared).
             out.extend(self.select_records(h, table, sql, false).await?);
         }
         Ok(out)
     }
 
-    /// PostgreSQL: records of `table` whose `columns` tuple is one of the keys, given as one
-    /// array per column ([`pg_key_arrays`]): `t.c = ANY($1)` for one column, `(t.a, t.b) IN
-    /// (SELECT * FROM unnest($1, $2))` for more. One statement whatever the number of keys, and
-    /// one text whatever their number, so it stays prepared.
-    async fn select_any_pg(
+    /// ` AND t.c IN (?, ..)` (one column) or ` AND (t.a, t.b) IN (VALUES (?, ?), ..)`: rows of
+    /// `table` (aliased `t`) whose `columns` tuple is one of `keys`, each bound for its column.
+    fn keys_in(
         &self,
-        h: &mut Handle,
+        sql: &mut Sql,
         table: &Table,
         columns: &[&Col],
-        arrays: Vec<(Bind, &'static str)>,
-        tenant: Option<&str>,
-    ) -> Result<Vec<Record>, StoreError> {
-        let mut sql = Sql::new(Dialect::Postgres);
-        self.select(&mut sql, table);
-        self.tenant_filter(&mut sql, table, tenant)?;
+        keys: &[Key],
+    ) -> Result<(), StoreError> {
         sql.push(" AND ");
-        if let [col] = columns {
-            sql.qualified("t", &col.quoted).push(" = ANY(");
-        } else {
-            sql.push("(");
-            for (i, c) in columns.iter().enumerate() {
-                if i > 0 {
+        let composite = columns.len() > 1;
+        qualified_list(sql, columns, composite);
+        sql.push(if composite { " IN (VALUES " } else { " IN (" });
+        for (i, k) in keys.iter().enumerate() {
+            sql.push(if i > 0 { ", " } else { "" }).push(if composite { "(" } else { "" });
+            for (j, (c, part)) in columns.iter().zip(k.parts()).enumerate() {
+                if j > 0 {
                     sql.push(", ");
                 }
-                sql.qualified("t", &c.quoted);
+                self.bind(sql, table, c, &part.to_value())?;
             }
-            sql.push(") IN (SELECT * FROM unnest(");
+            sql.push(if composite { ")" } else { "" });
         }
-        for (i, (bind, cast)) in arrays.into_iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(bind, Some(cast));
-        }
-        sql.push(if columns.len() == 1 { ")" } else { "))" });
-        Self::order_by_key(&mut sql, table);
-        // The text is fixed, but kept prepared PostgreSQL soon switches to a generic plan, which
-        // for an array of unknown length plans worse than a custom plan does: the testkit CRM's
-        // `collect` took 8.2 ms (p50) prepared, 6.4 ms unprepared (one more round trip per lookup).
-        self.select_records(h, table, sql, false).await
+        sql.push(")");
+        Ok(())
     }
 
     /// Records of `table` whose array column `col` holds any of `values`.
@@ -605,7 +556,7 @@ impl SqlStore {
                 }
             }
             Self::order_by_key(&mut sql, table);
-            // Not kept prepared on PostgreSQL: see `select_any_pg`.
+            // Not kept prepared on PostgreSQL: see `select_in`.
             out.extend(self.select_records(h, table, sql, false).await?);
         }
         Ok(out)
@@ -661,20 +612,20 @@ impl SqlStore {
             .collect()
     }
 
-    /// ` WHERE k1 = ? AND k2 = ? [AND tenant = ?]` for one record.
+    /// ` AND t.k1 = ? AND t.k2 = ?`, then the tenant filter: one record of `table` (aliased
+    /// `t`), its key already bound for the key columns (see [`key_binds`](Self::key_binds)).
     fn key_condition(
         &self,
         sql: &mut Sql,
         table: &Table,
-        target: &RecordRef,
+        key: Vec<Bind>,
         tenant: Option<&str>,
     ) -> Result<(), StoreError> {
-        for (i, (&c, b)) in table.key.iter().zip(self.key_binds(table, target)?).enumerate() {
+        for (&c, b) in table.key.iter().zip(key) {
             let col = &table.cols[c];
-            sql.push(if i > 0 { " AND " } else { " WHERE " }).ident(&col.quoted).push(" = ");
-            sql.bind(b, col.pg.cast());
+            sql.push(" AND ").qualified("t", &col.quoted).push(" = ").bind(b, col.pg.cast());
         }
-        self.tenant_condition(sql, table, tenant, false)
+        self.tenant_filter(sql, table, tenant)
     }
 
     /// Refuses the change set if deleting its `deletes` would cascade into (or orphan) a record
@@ -767,18 +718,15 @@ impl SqlStore {
                 Change::Update { target, set } if set.is_empty() => {
                     // Nothing to write: the change only asserts that the record exists.
                     let mut sql = Sql::new(dialect);
-                    sql.push("SELECT 1 FROM ").ident(&table.quoted);
-                    self.key_condition(&mut sql, table, &target, tenant)?;
+                    sql.push("SELECT 1 FROM ").ident(&table.quoted).push(" AS t WHERE 1 = 1");
+                    self.key_condition(&mut sql, table, self.key_binds(table, &target)?, tenant)?;
                     self.step(fail_at, &mut n)?;
                     let found = h
                         .fetch_text(sql, 1)
                         .await
                         .map_err(|e| store_error(&e, &format!("reading {target}"), false))?;
                     if found.is_empty() {
-                        return Err(StoreError::new(
-                            StoreErrorKind::NotFound,
-                            format!("{target} does not exist"),
-                        ));
+                        return Err(not_found(&target));
                     }
                     applied.updated += 1;
                 }
@@ -832,6 +780,56 @@ impl SqlStore {
         let rows = h.fetch_text(sql, 1).await.map_err(|e| store_error(&e, "reading pdpo tables", false))?;
         Ok(rows.into_iter().filter_map(|r| r.into_iter().next().flatten()).collect())
     }
+}
+
+/// The error for a change to a record that does not exist (or belongs to another tenant).
+fn not_found(target: &RecordRef) -> StoreError {
+    StoreError::new(StoreErrorKind::NotFound, format!("{target} does not exist"))
+}
+
+/// Refuses keys whose width is not the number of `columns` (and an empty column list).
+fn check_key_widths(table: &Table, columns: &[&Col], keys: &[Key]) -> Result<(), StoreError> {
+    if columns.is_empty() {
+        return Err(invalid(format!("entity `{}`: a lookup needs at least one column", table.entity)));
+    }
+    match keys.iter().find(|k| k.len() != columns.len()) {
+        Some(k) => Err(invalid(format!(
+            "entity `{}`: key {k} has {} column(s), the lookup has {}",
+            table.entity,
+            k.len(),
+            columns.len()
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// `t.a, t.b`, in parentheses if `parenthesised`.
+fn qualified_list(sql: &mut Sql, columns: &[&Col], parenthesised: bool) {
+    sql.push(if parenthesised { "(" } else { "" });
+    for (i, c) in columns.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.qualified("t", &c.quoted);
+    }
+    sql.push(if parenthesised { ")" } else { "" });
+}
+
+/// PostgreSQL: ` AND t.c = ANY($1)` (one column) or ` AND (t.a, t.b) IN (SELECT * FROM
+/// unnest($1, $2))`, the keys given as one array per column ([`pg_key_arrays`]): one statement
+/// text whatever the number of keys.
+fn keys_in_arrays(sql: &mut Sql, columns: &[&Col], arrays: Vec<(Bind, &'static str)>) {
+    sql.push(" AND ");
+    let composite = columns.len() > 1;
+    qualified_list(sql, columns, composite);
+    sql.push(if composite { " IN (SELECT * FROM unnest(" } else { " = ANY(" });
+    for (i, (bind, cast)) in arrays.into_iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(bind, Some(cast));
+    }
+    sql.push(if composite { "))" } else { ")" });
 }
 
 /// PostgreSQL key lookups as one array bind per column, when every key part has the kind the

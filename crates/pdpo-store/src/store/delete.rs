@@ -1,6 +1,7 @@
 //! The delete path of [`SqlStore::apply`]: consecutive deletes of one table become one
 //! `DELETE .. WHERE key IN (..)` per 1,000 records.
 //!
+//! Keys are matched as lookups match them (`= ANY` of arrays on PostgreSQL, `IN` lists otherwise).
 //! The statement returns the keys it deleted (`RETURNING`, as text), so a record that does not
 //! exist (or belongs to another tenant) is named, as a single delete names it; the change set then
 //! fails and its transaction rolls back. A record named twice in a run goes into a later statement,
@@ -8,10 +9,10 @@
 
 use std::collections::HashSet;
 
-use pdpo_core::{RecordRef, StoreError, StoreErrorKind};
+use pdpo_core::{Key, RecordRef, StoreError};
 
 use super::insert::MAX_ROWS;
-use super::{SqlStore, Table};
+use super::{SqlStore, Table, check_key_widths, keys_in_arrays, not_found, pg_key_arrays};
 use crate::backend::Handle;
 use crate::error::store_error;
 use crate::sql::Sql;
@@ -56,43 +57,33 @@ impl SqlStore {
         } else {
             format!("deleting {} `{}` records (the first {first})", group.len(), table.entity)
         };
+        let keys: Vec<Key> = group.iter().map(|t| t.key.clone()).collect();
+        let columns = table.key_cols();
+        check_key_widths(table, &columns, &keys)?;
         let mut sql = Sql::new(self.inner.dialect);
-        sql.push("DELETE FROM ").ident(&table.quoted).push(" WHERE ");
-        let composite = table.key.len() > 1;
-        sql.push(if composite { "(" } else { "" });
-        for (i, &c) in table.key.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
+        sql.push("DELETE FROM ").ident(&table.quoted).push(" AS t WHERE 1 = 1");
+        self.tenant_filter(&mut sql, table, tenant)?;
+        // One text whatever the number of keys with PostgreSQL arrays (kept prepared); `IN` lists
+        // otherwise, kept only for a single record.
+        let kept = match pg_key_arrays(self.inner.dialect, &columns, &keys) {
+            Some(arrays) => {
+                keys_in_arrays(&mut sql, &columns, arrays);
+                true
             }
-            sql.ident(&table.cols[c].quoted);
-        }
-        sql.push(if composite { ") IN (VALUES " } else { " IN (" });
-        for (j, target) in group.iter().enumerate() {
-            if j > 0 {
-                sql.push(", ");
+            None => {
+                self.keys_in(&mut sql, table, &columns, &keys)?;
+                group.len() == 1
             }
-            sql.push(if composite { "(" } else { "" });
-            for (i, (&c, b)) in table.key.iter().zip(self.key_binds(table, target)?).enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(b, table.cols[c].pg.cast());
-            }
-            sql.push(if composite { ")" } else { "" });
-        }
-        sql.push(")");
-        self.tenant_condition(&mut sql, table, tenant, false)?;
+        };
+        // Unqualified: SQLite's RETURNING does not take the table's alias.
         sql.push(" RETURNING ");
-        for (i, &c) in table.key.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.push("CAST(").ident(&table.cols[c].quoted).push(" AS TEXT)");
+        for (i, c) in columns.iter().enumerate() {
+            sql.push(if i > 0 { ", CAST(" } else { "CAST(" }).ident(&c.quoted).push(" AS TEXT)");
         }
-        let deleted = if group.len() == 1 {
-            h.fetch_text(sql, table.key.len()).await
+        let deleted = if kept {
+            h.fetch_text(sql, columns.len()).await
         } else {
-            h.fetch_text_once(sql, table.key.len()).await
+            h.fetch_text_once(sql, columns.len()).await
         }
         .map_err(|e| store_error(&e, &what, true))?;
         if deleted.len() == group.len() {
@@ -105,6 +96,6 @@ impl SqlStore {
             .iter()
             .find(|t| !gone.contains(&t.key.parts().iter().map(ToString::to_string).collect::<Vec<_>>()))
             .unwrap_or(first);
-        Err(StoreError::new(StoreErrorKind::NotFound, format!("{missing} does not exist")))
+        Err(not_found(missing))
     }
 }

@@ -19,11 +19,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use pdpo_core::{Identifier, RecordRef, StoreError, StoreErrorKind, Value};
+use pdpo_core::{Identifier, RecordRef, StoreError, Value};
 
 use super::bulk::{Bulk, bulk_column, execute_bulk, unnest_from, unnested};
 use super::insert::MAX_ROWS;
-use super::{SqlStore, Table};
+use super::{SqlStore, Table, not_found};
 use crate::backend::Handle;
 use crate::column::to_bind;
 use crate::error::store_error;
@@ -184,7 +184,7 @@ impl SqlStore {
         Err(not_found(&first.target))
     }
 
-    /// `UPDATE t SET a = ?, .. WHERE k = ? ..` for one row.
+    /// `UPDATE table AS t SET a = ?, .. WHERE 1 = 1 AND t.k = ? ..` for one row.
     fn update_one_sql(
         &self,
         table: &Table,
@@ -192,7 +192,7 @@ impl SqlStore {
         tenant: Option<&str>,
     ) -> Result<Sql, StoreError> {
         let mut sql = Sql::new(self.inner.dialect);
-        sql.push("UPDATE ").ident(&table.quoted).push(" SET ");
+        sql.push("UPDATE ").ident(&table.quoted).push(" AS t SET ");
         for (i, (&c, b)) in row.cols.iter().zip(&row.binds).enumerate() {
             if i > 0 {
                 sql.push(", ");
@@ -200,17 +200,14 @@ impl SqlStore {
             let col = &table.cols[c];
             sql.ident(&col.quoted).push(" = ").bind(b.clone(), col.pg.cast());
         }
-        for (i, (&c, b)) in table.key.iter().zip(&row.key).enumerate() {
-            let col = &table.cols[c];
-            sql.push(if i > 0 { " AND " } else { " WHERE " }).ident(&col.quoted).push(" = ");
-            sql.bind(b.clone(), col.pg.cast());
-        }
-        self.tenant_condition(&mut sql, table, tenant, false)?;
+        sql.push(" WHERE 1 = 1");
+        self.key_condition(&mut sql, table, row.key.clone(), tenant)?;
         Ok(sql)
     }
 
-    /// `UPDATE t SET a = v.c2, .. FROM (VALUES (..), ..) AS v WHERE t.k = v.c0 ..` for several
-    /// rows with one column list. Columns of `v`: the key's, then the set ones.
+    /// `UPDATE table AS t SET a = v.c2, .. FROM (VALUES (..), ..) AS v WHERE 1 = 1 AND t.k =
+    /// v.c0 ..` for several rows (`rows` is not empty) with one column list. Columns of `v`: the
+    /// key's, then the set ones.
     fn update_values_sql(
         &self,
         table: &Table,
@@ -218,11 +215,10 @@ impl SqlStore {
         tenant: Option<&str>,
     ) -> Result<Sql, StoreError> {
         let dialect = self.inner.dialect;
-        let first = rows.first().ok_or_else(|| invalid("an empty update group".to_owned()))?;
-        let keys = first.key.len();
+        let (keys, cols) = rows.first().map_or((0, &[][..]), |r| (r.key.len(), &r.cols[..]));
         let mut sql = Sql::new(dialect);
-        sql.push("UPDATE ").ident(&table.quoted).push(" SET ");
-        for (i, &c) in first.cols.iter().enumerate() {
+        sql.push("UPDATE ").ident(&table.quoted).push(" AS t SET ");
+        for (i, &c) in cols.iter().enumerate() {
             if i > 0 {
                 sql.push(", ");
             }
@@ -246,7 +242,7 @@ impl SqlStore {
             // SQLite names the columns of a VALUES list `column1, column2, ..`; PostgreSQL takes
             // an alias list.
             sql.push("(");
-            for i in 0..keys + first.cols.len() {
+            for i in 0..keys + cols.len() {
                 if i > 0 {
                     sql.push(", ");
                 }
@@ -254,33 +250,13 @@ impl SqlStore {
             }
             sql.push(")");
         }
+        sql.push(" WHERE 1 = 1");
         for (i, &c) in table.key.iter().enumerate() {
-            sql.push(if i > 0 { " AND " } else { " WHERE " });
-            sql.ident(&table.quoted).push(".").ident(&table.cols[c].quoted).push(" = ");
+            sql.push(" AND ").qualified("t", &table.cols[c].quoted).push(" = ");
             derived_column(&mut sql, dialect, i);
         }
-        self.tenant_condition(&mut sql, table, tenant, true)?;
+        self.tenant_filter(&mut sql, table, tenant)?;
         Ok(sql)
-    }
-
-    /// ` AND [t.]tenant = ?` when the store is scoped and the table has a tenant column.
-    pub(super) fn tenant_condition(
-        &self,
-        sql: &mut Sql,
-        table: &Table,
-        tenant: Option<&str>,
-        qualified: bool,
-    ) -> Result<(), StoreError> {
-        if let (Some(t), Some(i)) = (tenant, table.tenant) {
-            let col = &table.cols[i];
-            sql.push(" AND ");
-            if qualified {
-                sql.ident(&table.quoted).push(".");
-            }
-            sql.ident(&col.quoted).push(" = ");
-            self.bind(sql, table, col, &Value::Text(t.to_owned()))?;
-        }
-        Ok(())
     }
 }
 
@@ -290,10 +266,6 @@ fn derived_column(sql: &mut Sql, dialect: Dialect, i: usize) {
         Dialect::Sqlite => sql.push("v.column").int(i as i64 + 1),
         Dialect::Postgres => sql.push("v.c").int(i as i64),
     };
-}
-
-fn not_found(target: &RecordRef) -> StoreError {
-    StoreError::new(StoreErrorKind::NotFound, format!("{target} does not exist"))
 }
 
 /// The PostgreSQL bulk update of `rows` (one table, one column list, several rows): `UPDATE t SET
@@ -319,7 +291,7 @@ fn unnest_update(table: &Table, rows: &[&UpdateRow], tenant: Option<&str>) -> Op
         _ => None,
     };
     let mut sql = Sql::new(Dialect::Postgres);
-    sql.push("UPDATE ").ident(&table.quoted).push(" SET ");
+    sql.push("UPDATE ").ident(&table.quoted).push(" AS t SET ");
     for (i, &c) in first.cols.iter().enumerate() {
         if i > 0 {
             sql.push(", ");
@@ -333,7 +305,7 @@ fn unnest_update(table: &Table, rows: &[&UpdateRow], tenant: Option<&str>) -> Op
     for (n, (j, c)) in conditions.enumerate() {
         let col = &table.cols[c];
         sql.push(if n > 0 { " AND " } else { " WHERE " });
-        sql.ident(&table.quoted).push(".").ident(&col.quoted).push(" = ");
+        sql.qualified("t", &col.quoted).push(" = ");
         unnested(&mut sql, j, col.pg.cast()?);
     }
     Some(Bulk { sql, columns })
