@@ -10,6 +10,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use pdpo_bench::PgDatabase;
 use pdpo_core::{ChangeSet, DataStore, Identifier, Key, Record, Schema, SubjectGraph};
 use pdpo_store::{SqlStore, sqlite_options, sqlx};
 
@@ -107,47 +108,23 @@ async fn add_big_subject(store: &SqlStore, id: i64) {
 }
 
 /// The same data in a fresh PostgreSQL database, or `None` when the server is unreachable.
-/// Returns the admin pool and the database name too, to drop it afterwards.
-fn setup_pg(rt: &tokio::runtime::Runtime) -> Option<(SqlStore, sqlx::PgPool, String)> {
-    let url = std::env::var("PDPO_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+fn setup_pg(rt: &tokio::runtime::Runtime) -> Option<(SqlStore, PgDatabase)> {
     rt.block_on(async {
-        let admin = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(std::time::Duration::from_secs(5))
-            .connect(&url)
-            .await
-            .ok()?;
-        let db = format!("pdpo_bench_{}", std::process::id());
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")))
-            .execute(&admin)
-            .await
-            .unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}"))).execute(&admin).await.unwrap();
-        let opts: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
-        let pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(2)
-            .connect_with(opts.database(&db))
-            .await
-            .unwrap();
+        let db = PgDatabase::create("pdpo_bench").await?;
         // The SQLite DDL with PostgreSQL's types.
         let ddl = DDL.replace("INTEGER", "BIGINT").replace(" JSON)", " JSONB)");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(ddl)).execute(&pool).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(ddl)).execute(&db.pool).await.unwrap();
         let started = std::time::Instant::now();
-        let store =
-            fill(SqlStore::open(pool, Schema::from_toml_str(SCHEMA, None).unwrap()).await.unwrap()).await;
-        sqlx::raw_sql("ANALYZE")
-            .execute(match store.pool() {
-                pdpo_store::Pool::Postgres(p) => p,
-                _ => unreachable!("a PostgreSQL store"),
-            })
-            .await
-            .unwrap();
+        let store = fill(
+            SqlStore::open(db.pool.clone(), Schema::from_toml_str(SCHEMA, None).unwrap()).await.unwrap(),
+        )
+        .await;
+        sqlx::raw_sql("ANALYZE").execute(&db.pool).await.unwrap();
         #[allow(clippy::print_stderr)]
         {
             eprintln!("PostgreSQL: loaded 600k rows in {:.1} s", started.elapsed().as_secs_f64());
         }
-        Some((store, admin, db))
+        Some((store, db))
     })
 }
 
@@ -176,7 +153,7 @@ fn benches(c: &mut Criterion) {
     });
     g.finish();
 
-    let Some((pg, admin, db)) = setup_pg(&rt) else { return };
+    let Some((pg, db)) = setup_pg(&rt) else { return };
     let mut g = c.benchmark_group("store_postgres");
     g.bench_function("collect_100k_contacts", |b| {
         b.iter(|| {
@@ -196,13 +173,7 @@ fn benches(c: &mut Criterion) {
         });
     });
     g.finish();
-    rt.block_on(async {
-        pg.pool().close().await;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")))
-            .execute(&admin)
-            .await
-            .unwrap();
-    });
+    rt.block_on(db.drop()).unwrap();
 }
 
 criterion_group! {

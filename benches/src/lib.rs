@@ -52,6 +52,49 @@ pub async fn sqlite_store(
     Ok(SqlStore::open(pool, schema).await?)
 }
 
+/// A fresh PostgreSQL database for one bench run, on the server at `PDPO_TEST_POSTGRES_URL`
+/// (default `postgres://postgres@127.0.0.1:5432/test`), dropped by [`PgDatabase::drop`].
+#[derive(Debug)]
+pub struct PgDatabase {
+    /// A pool on the new database.
+    pub pool: sqlx::PgPool,
+    admin: sqlx::PgPool,
+    name: String,
+}
+
+impl PgDatabase {
+    /// Creates the database `<prefix>_<process id>` (replacing a leftover of that name) and
+    /// connects to it; `None` if the server does not answer within 5 s.
+    pub async fn create(prefix: &'static str) -> Option<Self> {
+        let url = std::env::var("PDPO_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let admin = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(&url)
+            .await
+            .ok()?;
+        let name = format!("{prefix}_{}", std::process::id());
+        let exec = |sql: String| sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&admin);
+        exec(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok()?;
+        exec(format!("CREATE DATABASE {name}")).await.ok()?;
+        let opts: sqlx::postgres::PgConnectOptions = url.parse().ok()?;
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(2)
+            .connect_with(opts.database(&name))
+            .await
+            .ok()?;
+        Some(Self { pool, admin, name })
+    }
+
+    /// Closes the pool and drops the database.
+    pub async fn drop(self) -> Result<(), sqlx::Error> {
+        self.pool.close().await;
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&self.admin).await.map(drop)
+    }
+}
+
 /// The median of some timings (the upper one of the middle two for an even count).
 pub fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();

@@ -10,7 +10,7 @@
 
 use std::time::Instant;
 
-use pdpo_bench::{NullBlobs, cpu_secs};
+use pdpo_bench::{NullBlobs, PgDatabase, cpu_secs};
 use pdpo_core::{Key, StoreErrorKind, SubjectGraph};
 use pdpo_store::{SqlStore, sqlx};
 use pdpo_testkit::{Generator, load};
@@ -18,18 +18,9 @@ use pdpo_testkit::{Generator, load};
 /// Records per change set (pdpo-testkit's `DEFAULT_BATCH`).
 const BATCH: usize = 5_000;
 
-async fn run(url: &str, contacts: u64) {
-    let admin = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await.unwrap();
-    let db = format!("pdpo_load_{}", std::process::id());
-    let drop_db = format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(drop_db.clone())).execute(&admin).await.unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}"))).execute(&admin).await.unwrap();
-    let opts: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(2)
-        .connect_with(opts.database(&db))
-        .await
-        .unwrap();
+async fn run(contacts: u64) {
+    let db = PgDatabase::create("pdpo_load").await.expect("PostgreSQL at PDPO_TEST_POSTGRES_URL");
+    let pool = db.pool.clone();
     sqlx::raw_sql(pdpo_testkit::POSTGRES_DDL).execute(&pool).await.unwrap();
     let store = SqlStore::open(pool.clone(), pdpo_testkit::schema()).await.unwrap();
     let generator = Generator::with_default_seed(contacts);
@@ -68,17 +59,14 @@ async fn run(url: &str, contacts: u64) {
             p50.as_secs_f64() * 1e3
         );
     }
-    pool.close().await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(drop_db)).execute(&admin).await.unwrap();
+    db.drop().await.unwrap();
 }
 
 fn main() {
-    let url = std::env::var("PDPO_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let sizes: Vec<u64> = std::env::args().skip(1).map(|a| a.parse().expect("a contact count")).collect();
     let sizes = if sizes.is_empty() { vec![10_000, 100_000] } else { sizes };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     for n in sizes {
-        rt.block_on(run(&url, n));
+        rt.block_on(run(n));
     }
 }
