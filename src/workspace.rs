@@ -440,6 +440,25 @@ impl<B: Backend> Workspace<B> {
     /// refused; held and kept records are left and listed in each certificate. A failure leaves
     /// its chunk untouched and the chunks before it erased; repeating the call finishes the job
     /// (erased subjects come back `already_erased`).
+    ///
+    /// ```
+    /// use pdpo::Workspace;
+    /// use pdpo::core::{Actor, FixedClock, Key};
+    /// use std::sync::Arc;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> { pollster::block_on(async {
+    /// let clock = Arc::new(FixedClock::new(pdpo_testkit::reference_now()));
+    /// let ws = Workspace::in_memory(pdpo_testkit::schema(), clock)?.with_actor(Actor::user("dpo-1")?);
+    /// pdpo_testkit::load(&pdpo_testkit::Generator::new(30, 7), ws.store(), ws.blobs(), 500).await?;
+    ///
+    /// // Contacts 1 to 12 and one that does not exist, four per transaction.
+    /// let subjects: Vec<Key> = (1..=12).chain([999]).map(Key::from).collect();
+    /// let report = ws.erase_many(&subjects, 4).await?;
+    /// assert_eq!(report.certificates.len(), 12);
+    /// assert!(report.certificates.iter().all(|c| c.verified));
+    /// assert_eq!(report.missing, [Key::from(999)]);
+    /// # Ok(()) }) }
+    /// ```
     pub async fn erase_many(&self, subjects: &[Key], chunk: usize) -> Result<BatchReport> {
         let eraser = self.eraser().await?;
         let mut report = BatchReport::default();

@@ -37,11 +37,12 @@ impl std::fmt::Debug for EventTarget {
     }
 }
 
-/// The most events one `INSERT INTO _pdpo_events` holds (three binds each).
-pub(crate) const EVENTS_PER_STATEMENT: usize = 500;
+/// The most rows one multi-row insert into pdpo's own tables holds: events in `_pdpo_events`
+/// (three binds each) and blob-outbox entries (one).
+pub(crate) const OWN_ROWS_PER_STATEMENT: usize = 500;
 
 /// Writes `events` to `target` on `h` (a transaction): the event table takes them as multi-row
-/// inserts of up to [`EVENTS_PER_STATEMENT`] rows. `step` is called before each statement
+/// inserts of up to [`OWN_ROWS_PER_STATEMENT`] rows. `step` is called before each statement
 /// (the fault-injection hook of [`SqlStore::inject_failure_at`](crate::SqlStore::inject_failure_at));
 /// an error from it aborts the write. With an audit log, returns its new head: pass it to
 /// [`SqlAuditStore::remember`] once the transaction committed.
@@ -67,7 +68,7 @@ pub(crate) async fn write_events(
         EventTarget::Audit(_) if events.is_empty() => Ok(None),
         EventTarget::Audit(log) => log.append_on(&mut h.conn(), events, step).await.map(Some),
         EventTarget::Table => {
-            for chunk in events.chunks(EVENTS_PER_STATEMENT) {
+            for chunk in events.chunks(OWN_ROWS_PER_STATEMENT) {
                 let mut sql = Sql::new(dialect);
                 sql.push("INSERT INTO _pdpo_events (id, at, event) VALUES ");
                 for (i, ev) in chunk.iter().enumerate() {
@@ -99,7 +100,7 @@ pub(crate) async fn write_events(
                     [] => String::new(),
                 };
                 // Full and single-row statements recur and stay prepared; an odd-sized rest does not.
-                let run = if chunk.len() == 1 || chunk.len() == EVENTS_PER_STATEMENT {
+                let run = if chunk.len() == 1 || chunk.len() == OWN_ROWS_PER_STATEMENT {
                     h.execute(sql).await
                 } else {
                     h.execute_once(sql).await

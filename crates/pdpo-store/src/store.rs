@@ -14,7 +14,7 @@ use crate::SqlAuditStore;
 use crate::backend::{Handle, Pool};
 use crate::column::{Col, to_bind};
 use crate::error::{Error, Result, store_error};
-use crate::events::{EVENTS_PER_STATEMENT, EventTarget, write_events};
+use crate::events::{EventTarget, OWN_ROWS_PER_STATEMENT, write_events};
 use crate::introspect::{live_columns, live_foreign_keys};
 use crate::migrate::migrate;
 use crate::sql::{Bind, Dialect, MAX_BINDS, Quoted, Sql, invalid, quote};
@@ -753,7 +753,7 @@ impl SqlStore {
         applied.events = cs.events.len() as u64;
         *head =
             write_events(h, dialect, &self.events, &cs.events, &mut || self.step(fail_at, &mut n)).await?;
-        for ids in cs.blob_deletes.chunks(EVENTS_PER_STATEMENT) {
+        for ids in cs.blob_deletes.chunks(OWN_ROWS_PER_STATEMENT) {
             let mut sql = Sql::new(dialect);
             sql.push("INSERT INTO _pdpo_blob_outbox (blob_id) VALUES ");
             for (i, id) in ids.iter().enumerate() {
