@@ -356,11 +356,11 @@ async fn read_head(conn: &mut Conn<'_>, lock: bool) -> Result<RawHead, StoreErro
 async fn write_head(conn: &mut Conn<'_>, head: &Head) -> Result<(), StoreError> {
     let mut sql = Sql::new(dialect_of(conn));
     sql.push("UPDATE _pdpo_audit_head SET size = ").bind(int(head.size, "head size")?, None);
-    sql.push(", month = ").bind(head.month.map_or(Bind::Null, |m| Bind::Text(m.to_string())), None);
+    sql.push(", month = ").bind(head.month.map_or(Bind::Null, |m| Bind::text(m.to_string())), None);
     sql.push(", count = ").bind(int(head.count, "head count")?, None);
     sql.push(", last = ").bind(Bind::Bytes(head.last.0.to_vec()), None);
     sql.push(", seals = ").bind(int(head.seals, "head seals")?, None);
-    sql.push(", sealed = ").bind(head.sealed.map_or(Bind::Null, |m| Bind::Text(m.to_string())), None);
+    sql.push(", sealed = ").bind(head.sealed.map_or(Bind::Null, |m| Bind::text(m.to_string())), None);
     sql.push(", seal = ").bind(Bind::Bytes(head.seal.0.to_vec()), None);
     sql.push(", at = ").bind(Bind::Int(head.at.timestamp_micros()), None);
     sql.push(" WHERE id = 1");
@@ -380,7 +380,7 @@ fn head_update_if(sql: &mut Sql, known: &Head, new: &Head) -> Result<(), StoreEr
         Dialect::Sqlite => " IS ",
         Dialect::Postgres => " IS NOT DISTINCT FROM ",
     };
-    let month = |m: Option<Month>| m.map_or(Bind::Null, |m| Bind::Text(m.to_string()));
+    let month = |m: Option<Month>| m.map_or(Bind::Null, |m| Bind::text(m.to_string()));
     sql.push("UPDATE _pdpo_audit_head SET size = ").bind(int(new.size, "head size")?, None);
     sql.push(", month = ").bind(month(new.month), None);
     sql.push(", count = ").bind(int(new.count, "head count")?, None);
@@ -472,7 +472,7 @@ async fn insert_seal(conn: &mut Conn<'_>, seq: u64, s: &Seal) -> Result<(), Stor
     let mut sql = Sql::new(dialect_of(conn));
     sql.push("INSERT INTO _pdpo_audit_seals (seq, month, count, last, prev, sealed_at, hash) VALUES (");
     sql.bind(int(seq, "seal number")?, None).push(", ");
-    sql.bind(Bind::Text(s.month.to_string()), None).push(", ");
+    sql.bind(Bind::text(s.month.to_string()), None).push(", ");
     sql.bind(int(s.count, "seal count")?, None).push(", ");
     sql.bind(Bind::Bytes(s.last.0.to_vec()), None).push(", ");
     sql.bind(Bind::Bytes(s.prev.0.to_vec()), None).push(", ");
@@ -631,7 +631,7 @@ impl SqlAuditStore {
             "INSERT INTO _pdpo_audit_head (id, origin, size, month, count, last, seals, sealed, seal, at) \
              VALUES (1, ",
         );
-        sql.bind(Bind::Text(chain.origin().to_string()), None);
+        sql.bind(Bind::text(chain.origin().to_string()), None);
         sql.push(", 0, NULL, 0, ").bind(Bind::Bytes(empty.last.0.to_vec()), None);
         sql.push(", 0, NULL, ").bind(Bind::Bytes(empty.seal.0.to_vec()), None);
         sql.push(", ").bind(Bind::Int(empty.at.timestamp_micros()), None);

@@ -499,3 +499,20 @@ impl Handle {
         self.fetch_rows(sql, cols, false).await
     }
 }
+
+/// Runs the synchronous `work` while `statement` is in flight, and returns both results.
+///
+/// `statement` is polled once first, which hands a SQLite statement to the driver's worker
+/// thread (or writes a PostgreSQL one to the socket); `work` then runs on this thread while the
+/// database executes, and only then does this wait for the statement. Preparing the next
+/// statement this way overlaps this thread's work with the database's instead of adding to it.
+pub(crate) async fn overlap<F: Future, T>(statement: F, work: impl FnOnce() -> T) -> (F::Output, T) {
+    let mut statement = std::pin::pin!(statement);
+    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(statement.as_mut().poll(cx))).await;
+    let done = work();
+    let output = match first {
+        std::task::Poll::Ready(output) => output,
+        std::task::Poll::Pending => statement.await,
+    };
+    (output, done)
+}

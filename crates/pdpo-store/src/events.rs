@@ -81,9 +81,9 @@ pub(crate) async fn write_events(
                     sql.push(if i > 0 { ", (" } else { "(" });
                     match dialect {
                         Dialect::Sqlite => {
-                            sql.bind(Bind::Text(ev.id.to_string()), None).push(", ");
+                            sql.bind(Bind::text(ev.id.to_string()), None).push(", ");
                             sql.bind(
-                                Bind::Text(ev.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+                                Bind::text(ev.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
                                 None,
                             );
                         }
@@ -91,7 +91,7 @@ pub(crate) async fn write_events(
                             sql.bind(Bind::Uuid(ev.id), None).push(", ").bind(Bind::Timestamp(ev.at), None);
                         }
                     }
-                    sql.push(", ").bind(Bind::Text(json), Some("jsonb")).push(")");
+                    sql.push(", ").bind(Bind::text(json), Some("jsonb")).push(")");
                 }
                 step()?;
                 let what = || match chunk {

@@ -25,7 +25,7 @@ pub(crate) async fn live_columns(
             sql.push(
                 "SELECT name, type, CAST(\"notnull\" AS TEXT), CAST(pk AS TEXT), NULL FROM pragma_table_info(",
             )
-            .bind(Bind::Text(table.to_owned()), None)
+            .bind(Bind::text(table), None)
             .push(") ORDER BY cid");
         }
         Dialect::Postgres => {
@@ -34,7 +34,7 @@ pub(crate) async fn live_columns(
                  character_maximum_length::text FROM information_schema.columns \
                  WHERE table_schema = current_schema() AND table_name = ",
             )
-            .bind(Bind::Text(table.to_owned()), Some("text"))
+            .bind(Bind::text(table), Some("text"))
             .push(" ORDER BY ordinal_position");
         }
     }
@@ -96,7 +96,7 @@ pub(crate) async fn live_foreign_keys(
     match dialect {
         Dialect::Sqlite => {
             sql.push("SELECT CAST(id AS TEXT), \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(")
-                .bind(Bind::Text(table.to_owned()), None)
+                .bind(Bind::text(table), None)
                 .push(") ORDER BY id, seq");
         }
         Dialect::Postgres => {
@@ -111,7 +111,7 @@ pub(crate) async fn live_foreign_keys(
                  JOIN pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = k.refnum \
                  WHERE c.contype = 'f' AND n.nspname = current_schema() AND t.relname = ",
             )
-            .bind(Bind::Text(table.to_owned()), Some("text"))
+            .bind(Bind::text(table), Some("text"))
             .push(" ORDER BY c.conname, k.ord");
         }
     }
@@ -143,7 +143,7 @@ pub(crate) async fn live_primary_key(
     match dialect {
         Dialect::Sqlite => {
             sql.push("SELECT name FROM pragma_table_info(")
-                .bind(Bind::Text(table.to_owned()), None)
+                .bind(Bind::text(table), None)
                 .push(") WHERE pk > 0 ORDER BY pk");
         }
         Dialect::Postgres => {
@@ -155,7 +155,7 @@ pub(crate) async fn live_primary_key(
                  JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum \
                  WHERE i.indisprimary AND n.nspname = current_schema() AND t.relname = ",
             )
-            .bind(Bind::Text(table.to_owned()), Some("text"))
+            .bind(Bind::text(table), Some("text"))
             .push(" ORDER BY k.ord");
         }
     }

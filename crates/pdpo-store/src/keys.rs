@@ -243,11 +243,11 @@ impl SqlKeyStore {
     /// `WHERE tenant = ? AND owner_kind = ? AND subject = ?`.
     fn owner_filter(&self, sql: &mut Sql, tenant: Option<&str>, owner: &KeyOwner) -> Result<(), StoreError> {
         sql.push(" WHERE tenant = ")
-            .bind(Bind::Text(tenant_text(tenant)?), None)
+            .bind(Bind::text(tenant_text(tenant)?), None)
             .push(" AND owner_kind = ")
-            .bind(Bind::Text(owner.kind().to_owned()), None)
+            .bind(Bind::text(owner.kind()), None)
             .push(" AND subject = ")
-            .bind(Bind::Text(subject_text(owner)?), None);
+            .bind(Bind::text(subject_text(owner)?), None);
         Ok(())
     }
 
@@ -307,11 +307,11 @@ impl KeyStore for SqlKeyStore {
         )
         .bind(Bind::Bytes(id.clone()), None)
         .push(", ")
-        .bind(Bind::Text(tenant_text(key.tenant.as_deref())?), None)
+        .bind(Bind::text(tenant_text(key.tenant.as_deref())?), None)
         .push(", ")
-        .bind(Bind::Text(key.owner.kind().to_owned()), None)
+        .bind(Bind::text(key.owner.kind()), None)
         .push(", ")
-        .bind(Bind::Text(subject_text(&key.owner)?), None)
+        .bind(Bind::text(subject_text(&key.owner)?), None)
         .push(", ")
         .bind(Bind::Int(i64::from(key.generation)), None)
         .push(", ")
@@ -435,9 +435,9 @@ impl KeyStore for SqlKeyStore {
         }
         let mut sql = self.sql();
         sql.push("DELETE FROM pdpo_blind_index WHERE tenant = ")
-            .bind(Bind::Text(tenant_t), None)
+            .bind(Bind::text(tenant_t), None)
             .push(" AND subject = ")
-            .bind(Bind::Text(subject_t), None);
+            .bind(Bind::text(subject_t), None);
         let index_rows = h.execute(sql).await.map_err(|e| store_error(&e, what, false))?;
         h.commit().await.map_err(|e| store_error(&e, what, false))?;
         if !ids.is_empty() || index_rows > 0 {
@@ -454,19 +454,19 @@ impl KeyStore for SqlKeyStore {
         for row in rows {
             let mut sql = self.sql();
             sql.push("INSERT INTO pdpo_blind_index (tenant, entity, record, field, kind, digest, subject) VALUES (")
-                .bind(Bind::Text(tenant_text(row.tenant.as_deref())?), None)
+                .bind(Bind::text(tenant_text(row.tenant.as_deref())?), None)
                 .push(", ")
-                .bind(Bind::Text(row.record.entity.to_string()), None)
+                .bind(Bind::text(row.record.entity.to_string()), None)
                 .push(", ")
-                .bind(Bind::Text(key_json(&row.record.key)?), None)
+                .bind(Bind::text(key_json(&row.record.key)?), None)
                 .push(", ")
-                .bind(Bind::Text(row.field.to_string()), None)
+                .bind(Bind::text(row.field.to_string()), None)
                 .push(", ")
-                .bind(Bind::Text(row.kind), None)
+                .bind(Bind::text(row.kind), None)
                 .push(", ")
                 .bind(Bind::Bytes(row.digest.as_bytes().to_vec()), None)
                 .push(", ")
-                .bind(Bind::Text(key_json(&row.subject)?), None)
+                .bind(Bind::text(key_json(&row.subject)?), None)
                 .push(
                     ") ON CONFLICT (tenant, entity, record, field) DO UPDATE SET \
                      kind = excluded.kind, digest = excluded.digest, subject = excluded.subject",
@@ -486,9 +486,9 @@ impl KeyStore for SqlKeyStore {
         let mut sql = self.sql();
         sql.push(INDEX_COLS)
             .push(" WHERE tenant = ")
-            .bind(Bind::Text(tenant_text(tenant)?), None)
+            .bind(Bind::text(tenant_text(tenant)?), None)
             .push(" AND kind = ")
-            .bind(Bind::Text(kind.to_owned()), None)
+            .bind(Bind::text(kind), None)
             .push(" AND digest = ")
             .bind(Bind::Bytes(digest.as_bytes().to_vec()), None)
             .push(" ORDER BY entity, record, field");
@@ -500,9 +500,9 @@ impl KeyStore for SqlKeyStore {
     async fn has_index(&self, tenant: Option<&str>, kind: &str) -> Result<bool, StoreError> {
         let mut sql = self.sql();
         sql.push("SELECT 1 FROM pdpo_blind_index WHERE tenant = ")
-            .bind(Bind::Text(tenant_text(tenant)?), None)
+            .bind(Bind::text(tenant_text(tenant)?), None)
             .push(" AND kind = ")
-            .bind(Bind::Text(kind.to_owned()), None)
+            .bind(Bind::text(kind), None)
             .push(" LIMIT 1");
         let mut h = self.handle().await?;
         let rows = h.fetch_own(sql).await.map_err(|e| store_error(&e, "reading the blind index", false))?;

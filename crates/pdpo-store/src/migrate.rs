@@ -113,9 +113,9 @@ pub(crate) async fn run(pool: &Pool, migrations: &[Migration]) -> Result<Vec<i64
         ins.push("INSERT INTO _pdpo_migrations (version, name, checksum) VALUES (")
             .bind(Bind::Int(m.version), None)
             .push(", ")
-            .bind(Bind::Text(m.name.to_owned()), None)
+            .bind(Bind::text(m.name), None)
             .push(", ")
-            .bind(Bind::Text(sum), None)
+            .bind(Bind::text(sum), None)
             .push(")");
         h.execute(ins).await.map_err(failed)?;
         now.push(m.version);

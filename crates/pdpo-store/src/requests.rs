@@ -151,7 +151,7 @@ impl SqlRequestStore {
     /// A timestamp bound so that it sorts: a fixed-width RFC 3339 text on SQLite.
     fn bind_time(&self, sql: &mut Sql, t: DateTime<Utc>) {
         match self.dialect {
-            Dialect::Sqlite => sql.bind(Bind::Text(t.format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string()), None),
+            Dialect::Sqlite => sql.bind(Bind::text(t.format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string()), None),
             Dialect::Postgres => sql.bind(Bind::Timestamp(t), None),
         };
     }
@@ -161,13 +161,13 @@ impl SqlRequestStore {
         sql.push("INSERT INTO pdpo_requests (id, kind, state, received_on, request) VALUES (")
             .bind(Bind::Uuid(r.id), None)
             .push(", ")
-            .bind(Bind::Text(r.kind.as_str().to_owned()), None)
+            .bind(Bind::text(r.kind.as_str()), None)
             .push(", ")
-            .bind(Bind::Text(r.state.as_str().to_owned()), None)
+            .bind(Bind::text(r.state.as_str()), None)
             .push(", ")
             .bind(Bind::Date(r.received_on), None)
             .push(", ")
-            .bind(Bind::Text(to_json(r, &format!("request {}", r.id))?), Some("jsonb"))
+            .bind(Bind::text(to_json(r, &format!("request {}", r.id))?), Some("jsonb"))
             .push(
                 ") ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, state = excluded.state, \
                  received_on = excluded.received_on, request = excluded.request",
@@ -184,7 +184,7 @@ impl SqlRequestStore {
         .push(", ")
         .bind(Bind::Uuid(e.request), None)
         .push(", ")
-        .bind(Bind::Text(e.kind.as_str().to_owned()), None)
+        .bind(Bind::text(e.kind.as_str()), None)
         .push(", ");
         self.bind_time(&mut sql, e.entered_at);
         sql.push(", ")
@@ -192,7 +192,7 @@ impl SqlRequestStore {
             .push(", ")
             .bind(Bind::Date(e.erasable_from()), None)
             .push(", ")
-            .bind(Bind::Text(to_json(e, &format!("log-book entry {}", e.id))?), Some("jsonb"))
+            .bind(Bind::text(to_json(e, &format!("log-book entry {}", e.id))?), Some("jsonb"))
             .push(")");
         Ok(sql)
     }

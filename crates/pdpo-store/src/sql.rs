@@ -64,7 +64,9 @@ pub(crate) enum Bind {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Text(String),
+    /// Text, shared: a statement and the rows kept to replay it hold one copy, and the driver
+    /// binds it without another.
+    Text(std::sync::Arc<str>),
     Bytes(Vec<u8>),
     Uuid(uuid::Uuid),
     Timestamp(chrono::DateTime<chrono::Utc>),
@@ -75,6 +77,11 @@ pub(crate) enum Bind {
 }
 
 impl Bind {
+    /// A text bind.
+    pub(crate) fn text(s: impl Into<std::sync::Arc<str>>) -> Self {
+        Self::Text(s.into())
+    }
+
     /// One letter per variant, for [`Sql::finish_signed`].
     fn kind(&self) -> char {
         match self {

@@ -520,8 +520,8 @@ impl SqlStore {
                         }
                         let b = match v {
                             KeyValue::Int(i) => Bind::Int(*i),
-                            KeyValue::Uuid(u) => Bind::Text(u.hyphenated().to_string()),
-                            KeyValue::Text(s) => Bind::Text(s.to_string()),
+                            KeyValue::Uuid(u) => Bind::text(u.hyphenated().to_string()),
+                            KeyValue::Text(s) => Bind::text(s.to_string()),
                         };
                         sql.bind(b, None);
                     }
@@ -709,10 +709,10 @@ impl SqlStore {
             let table = self.table(&target.entity)?;
             match change {
                 Change::Insert(r) => {
-                    pending.push(self.prepare_insert(table, target, r, tenant)?);
+                    pending.push((target, r));
                     if !matches!(changes.peek(), Some(Change::Insert(_))) {
                         applied.inserted +=
-                            self.insert_run(h, std::mem::take(&mut pending), fail_at, &mut n).await?;
+                            self.insert_run(h, std::mem::take(&mut pending), tenant, fail_at, &mut n).await?;
                     }
                 }
                 Change::Update { target, set } if set.is_empty() => {
@@ -757,7 +757,7 @@ impl SqlStore {
             let mut sql = Sql::new(dialect);
             sql.push("INSERT INTO _pdpo_blob_outbox (blob_id) VALUES ");
             for (i, id) in ids.iter().enumerate() {
-                sql.push(if i > 0 { ", (" } else { "(" }).bind(Bind::Text(id.clone()), None).push(")");
+                sql.push(if i > 0 { ", (" } else { "(" }).bind(Bind::text(id.clone()), None).push(")");
             }
             sql.push(" ON CONFLICT (blob_id) DO NOTHING");
             self.step(fail_at, &mut n)?;
@@ -1008,7 +1008,7 @@ impl DataStore for SqlStore {
                 if i > 0 {
                     sql.push(", ");
                 }
-                sql.bind(Bind::Text(id.clone()), None);
+                sql.bind(Bind::text(id.clone()), None);
             }
             sql.push(")");
             h.execute(sql).await.map_err(|e| store_error(&e, "acknowledging blob deletions", false))?;

@@ -488,7 +488,7 @@ impl Tenancy {
 
     fn time_bind(&self, t: DateTime<Utc>) -> Bind {
         match self.dialect() {
-            Dialect::Sqlite => Bind::Text(to_text(t)),
+            Dialect::Sqlite => Bind::text(to_text(t)),
             Dialect::Postgres => Bind::Timestamp(t),
         }
     }
@@ -504,7 +504,7 @@ impl Tenancy {
             Dialect::Postgres => SELECT_POSTGRES,
         });
         if let Some(n) = name {
-            sql.push(" WHERE name = ").bind(Bind::Text(n.to_owned()), None);
+            sql.push(" WHERE name = ").bind(Bind::text(n), None);
         }
         sql.push(" ORDER BY name");
         let rows =
@@ -546,10 +546,10 @@ impl Tenancy {
             sql.push("UPDATE _pdpo_workspaces SET state = 'open', created_at = ")
                 .bind(self.time_bind(now), None)
                 .push(", closed_at = NULL, purged_at = NULL WHERE state = 'purged' AND name = ")
-                .bind(Bind::Text(name.to_owned()), None);
+                .bind(Bind::text(name), None);
         } else {
             sql.push("INSERT INTO _pdpo_workspaces (name, state, created_at) VALUES (")
-                .bind(Bind::Text(name.to_owned()), None)
+                .bind(Bind::text(name), None)
                 .push(", 'open', ")
                 .bind(self.time_bind(now), None)
                 .push(")");
@@ -640,7 +640,7 @@ impl Tenancy {
         sql.push("UPDATE _pdpo_workspaces SET state = 'closed', closed_at = ")
             .bind(self.time_bind(now), None)
             .push(" WHERE state = 'open' AND name = ")
-            .bind(Bind::Text(name.to_owned()), None);
+            .bind(Bind::text(name), None);
         let n = self.catalog().await?.execute(sql).await.map_err(db("closing the workspace"))?;
         if n == 0 {
             let info = self.info(name).await?;
@@ -686,7 +686,7 @@ impl Tenancy {
         sql.push(
             "UPDATE _pdpo_workspaces SET state = 'open', closed_at = NULL WHERE state = 'closed' AND name = ",
         )
-        .bind(Bind::Text(name.to_owned()), None);
+        .bind(Bind::text(name), None);
         let n = self.catalog().await?.execute(sql).await.map_err(db("restoring the workspace"))?;
         if n == 0 {
             // Purged or restored meanwhile: report the state now.
@@ -711,7 +711,7 @@ impl Tenancy {
         if info.state == WorkspaceState::Closed {
             let mut sql = Sql::new(self.dialect());
             sql.push("UPDATE _pdpo_workspaces SET state = 'purging' WHERE state = 'closed' AND name = ")
-                .bind(Bind::Text(name.to_owned()), None);
+                .bind(Bind::text(name), None);
             let n = self.catalog().await?.execute(sql).await.map_err(db("starting the purge"))?;
             if n == 0 {
                 let info = self.info(name).await?;
@@ -724,7 +724,7 @@ impl Tenancy {
         sql.push("UPDATE _pdpo_workspaces SET state = 'purged', purged_at = ")
             .bind(self.time_bind(now), None)
             .push(" WHERE state = 'purging' AND name = ")
-            .bind(Bind::Text(name.to_owned()), None);
+            .bind(Bind::text(name), None);
         self.catalog().await?.execute(sql).await.map_err(db("recording the purge"))?;
         let workspace = self.info(name).await?;
         Ok(WorkspaceChange { op: WorkspaceOp::Purge, at: now, workspace, grace: self.grace })

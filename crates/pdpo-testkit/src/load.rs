@@ -4,7 +4,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use pdpo_core::{BlobStore, ChangeSet, DataStore, MemoryBlobStore, MemoryStore, StoreError};
+use pdpo_core::{BlobStore, ChangeSet, DataStore, MemoryBlobStore, MemoryStore, StoreError, StoreErrorKind};
 
 use crate::{ContactGroup, Generator, schema};
 
@@ -33,17 +33,51 @@ pub struct LoadStats {
 /// `batch` records (a single group larger than `batch` goes alone). A batch's blobs are stored
 /// before its change set, so no committed record names a missing blob. The change sets carry no
 /// audit events: loading fixtures is not an operation on personal data worth auditing.
+///
+/// Generation runs on a thread of its own, up to [`AHEAD`] change sets ahead of the writes, so
+/// building the data overlaps writing it. The result is the same as [`load_groups`] over
+/// [`Generator::groups`].
 pub async fn load<D: DataStore, B: BlobStore>(
     generator: &Generator,
     store: &D,
     blobs: &B,
     batch: usize,
 ) -> Result<LoadStats, StoreError> {
-    load_groups(store, blobs, generator, generator.groups(), batch).await
+    let (tx, rx) = flume::bounded(AHEAD);
+    let g = generator.clone();
+    let producer = std::thread::Builder::new()
+        .name("pdpo-testkit-generate".into())
+        .spawn(move || {
+            // A closed channel means the writer stopped (an error): stop generating.
+            for next in Batches::new(&g, g.groups(), batch) {
+                if tx.send(next).is_err() {
+                    break;
+                }
+            }
+        })
+        .map_err(|e| {
+            StoreError::new(StoreErrorKind::Backend, format!("starting the generator thread: {e}"))
+        })?;
+    let mut stats = LoadStats::default();
+    let mut outcome = Ok(());
+    while let Ok(next) = rx.recv_async().await {
+        if let Err(e) = write(store, blobs, next, &mut stats).await {
+            outcome = Err(e);
+            break;
+        }
+    }
+    drop(rx);
+    if let Err(panic) = producer.join() {
+        std::panic::resume_unwind(panic);
+    }
+    outcome.map(|()| stats)
 }
 
+/// How many change sets [`load`] generates ahead of the one being written.
+pub const AHEAD: usize = 2;
+
 /// Like [`load`], for a chosen sequence of groups (they must come in key order and start at
-/// contact 1, or foreign keys to earlier contacts may dangle).
+/// contact 1, or foreign keys to earlier contacts may dangle), generated on the caller's task.
 pub async fn load_groups<D: DataStore, B: BlobStore>(
     store: &D,
     blobs: &B,
@@ -52,41 +86,70 @@ pub async fn load_groups<D: DataStore, B: BlobStore>(
     batch: usize,
 ) -> Result<LoadStats, StoreError> {
     let mut stats = LoadStats::default();
-    let mut cs = ChangeSet::new();
-    for r in generator.staff() {
-        cs.insert(r);
+    for next in Batches::new(generator, groups, batch) {
+        write(store, blobs, next, &mut stats).await?;
     }
-    let mut pending_blobs = Vec::new();
-    for group in groups {
-        stats.groups += 1;
-        for r in group.records {
-            cs.insert(r);
-        }
-        pending_blobs.extend(group.blobs);
-        if cs.changes.len() >= batch.max(1) {
-            flush(store, blobs, &mut cs, &mut pending_blobs, &mut stats).await?;
-        }
-    }
-    flush(store, blobs, &mut cs, &mut pending_blobs, &mut stats).await?;
     Ok(stats)
 }
 
-async fn flush<D: DataStore, B: BlobStore>(
+/// One change set of a load, with the blobs its records name and how many groups it holds.
+struct Batch {
+    changes: ChangeSet,
+    blobs: Vec<crate::Blob>,
+    groups: u64,
+}
+
+/// Cuts a sequence of groups into [`Batch`]es: the staff users first, then whole groups until
+/// a change set holds `batch` records.
+struct Batches<I> {
+    staff: Option<Vec<pdpo_core::Record>>,
+    groups: I,
+    batch: usize,
+}
+
+impl<I: Iterator<Item = ContactGroup>> Batches<I> {
+    fn new(generator: &Generator, groups: impl IntoIterator<IntoIter = I>, batch: usize) -> Self {
+        Self { staff: Some(generator.staff()), groups: groups.into_iter(), batch: batch.max(1) }
+    }
+}
+
+impl<I: Iterator<Item = ContactGroup>> Iterator for Batches<I> {
+    type Item = Batch;
+
+    fn next(&mut self) -> Option<Batch> {
+        let mut next = Batch { changes: ChangeSet::new(), blobs: Vec::new(), groups: 0 };
+        for r in self.staff.take().into_iter().flatten() {
+            next.changes.insert(r);
+        }
+        while next.changes.changes.len() < self.batch {
+            let Some(group) = self.groups.next() else { break };
+            next.groups += 1;
+            for r in group.records {
+                next.changes.insert(r);
+            }
+            next.blobs.extend(group.blobs);
+        }
+        (!next.changes.changes.is_empty() || !next.blobs.is_empty()).then_some(next)
+    }
+}
+
+/// Stores a batch's blobs, then applies its change set.
+async fn write<D: DataStore, B: BlobStore>(
     store: &D,
     blobs: &B,
-    cs: &mut ChangeSet,
-    pending: &mut Vec<crate::Blob>,
+    next: Batch,
     stats: &mut LoadStats,
 ) -> Result<(), StoreError> {
-    for b in pending.drain(..) {
+    stats.groups += next.groups;
+    for b in next.blobs {
         stats.blobs += 1;
         stats.blob_bytes += b.bytes.len() as u64;
         blobs.put(&b.id, b.bytes).await?;
     }
-    if cs.changes.is_empty() {
+    if next.changes.changes.is_empty() {
         return Ok(());
     }
-    let applied = store.apply(std::mem::take(cs)).await?;
+    let applied = store.apply(next.changes).await?;
     stats.records += applied.inserted;
     stats.change_sets += 1;
     Ok(())
@@ -117,7 +180,8 @@ pub struct Loaded {
 pub fn load_memory(generator: &Generator) -> Result<Loaded, StoreError> {
     let store = MemoryStore::new(schema());
     let blobs = MemoryBlobStore::new();
-    let stats = block_on(load(generator, &store, &blobs, DEFAULT_BATCH))?;
+    // Generated on this thread: `block_on` would only spin while another thread generates.
+    let stats = block_on(load_groups(&store, &blobs, generator, generator.groups(), DEFAULT_BATCH))?;
     Ok(Loaded { store, blobs, stats })
 }
 

@@ -5,7 +5,7 @@
 
 use crate::backend::Handle;
 use crate::column::{Col, PgType};
-use crate::sql::{Bind, Sql};
+use crate::sql::{Bind, Dialect, Sql};
 
 /// One column of a PostgreSQL bulk statement: the values of every row, as one array bind.
 #[derive(Debug)]
@@ -104,9 +104,9 @@ pub(super) fn bulk_column<'a>(col: &Col, binds: impl Iterator<Item = &'a Bind>) 
         PgType::Int2 | PgType::Int4 | PgType::Int8 => collect!(Int, Bind::Int(v) => *v),
         PgType::Float4 | PgType::Float8 => collect!(Float, Bind::Float(v) => *v),
         PgType::Bool => collect!(Bool, Bind::Bool(v) => *v),
-        PgType::Text | PgType::Varchar => collect!(Text, Bind::Text(v) => v.clone()),
-        PgType::Numeric => collect!(Text, Bind::Text(v) => v.clone(), Bind::Int(v) => v.to_string()),
-        PgType::Json | PgType::Jsonb => collect!(Text, Bind::Text(v) => v.clone()),
+        PgType::Text | PgType::Varchar => collect!(Text, Bind::Text(v) => v.to_string()),
+        PgType::Numeric => collect!(Text, Bind::Text(v) => v.to_string(), Bind::Int(v) => v.to_string()),
+        PgType::Json | PgType::Jsonb => collect!(Text, Bind::Text(v) => v.to_string()),
         PgType::Bytea => collect!(Bytes, Bind::Bytes(v) => v.clone()),
         PgType::Uuid => collect!(Uuid, Bind::Uuid(v) => *v),
         PgType::Timestamptz | PgType::Timestamp => collect!(Timestamp, Bind::Timestamp(v) => *v),
@@ -114,7 +114,7 @@ pub(super) fn bulk_column<'a>(col: &Col, binds: impl Iterator<Item = &'a Bind>) 
         PgType::Int4Array | PgType::Int8Array | PgType::TextArray | PgType::UuidArray => binds
             .map(|b| match b {
                 Bind::Null => Some(None),
-                Bind::Text(s) => Some(Some(s.clone())),
+                Bind::Text(s) => Some(Some(s.to_string())),
                 other => array_literal(other).map(Some),
             })
             .collect::<Option<Vec<_>>>()
@@ -173,4 +173,50 @@ pub(super) fn unnest_from(sql: &mut Sql, columns: &[BulkColumn]) {
 /// Appends `CAST(u.c{j} AS cast)`, column `j` of an [`unnest_from`] batch as its column's type.
 pub(super) fn unnested(sql: &mut Sql, j: usize, cast: &'static str) {
     sql.push("CAST(u.c").int(j as i64).push(" AS ").push(cast).push(")");
+}
+
+/// A multi-row statement on PostgreSQL runs inside this savepoint: a failed statement aborts a
+/// PostgreSQL transaction, and rolling back to the savepoint makes it usable again, so the rows
+/// can be replayed one by one to name the record at fault. SQLite needs none (a failed statement
+/// leaves its transaction usable).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Savepoint {
+    active: bool,
+}
+
+impl Savepoint {
+    /// Opens the savepoint when `rows` > 1 on PostgreSQL (simple-query protocol: one round trip,
+    /// nothing to prepare); otherwise does nothing.
+    pub(super) async fn open(h: &mut Handle, dialect: Dialect, rows: usize) -> Result<Self, sqlx::Error> {
+        let active = rows > 1 && dialect == Dialect::Postgres;
+        if active {
+            Self::run(h, "SAVEPOINT pdpo_batch").await?;
+        }
+        Ok(Self { active })
+    }
+
+    /// Releases the savepoint after the statement succeeded.
+    pub(super) async fn release(self, h: &mut Handle) -> Result<(), sqlx::Error> {
+        if self.active { Self::run(h, "RELEASE SAVEPOINT pdpo_batch").await } else { Ok(()) }
+    }
+
+    /// After the statement failed: rolls back to the savepoint; whether the transaction is
+    /// usable for a replay.
+    pub(super) async fn recover(self, h: &mut Handle) -> bool {
+        !self.active || Self::run(h, "ROLLBACK TO SAVEPOINT pdpo_batch").await.is_ok()
+    }
+
+    async fn run(h: &mut Handle, text: &'static str) -> Result<(), sqlx::Error> {
+        let mut sql = Sql::new(Dialect::Postgres);
+        sql.push(text);
+        h.execute_unprepared(sql).await
+    }
+}
+
+/// Whether the driver error is a constraint violation (duplicate key, missing reference,
+/// NOT NULL, CHECK): replaying the rows one by one then names the record at fault.
+pub(super) fn is_constraint(e: &sqlx::Error) -> bool {
+    use sqlx::error::ErrorKind::{CheckViolation, ForeignKeyViolation, NotNullViolation, UniqueViolation};
+    matches!(e, sqlx::Error::Database(db)
+        if matches!(db.kind(), UniqueViolation | ForeignKeyViolation | NotNullViolation | CheckViolation))
 }

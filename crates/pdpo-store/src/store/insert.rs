@@ -1,13 +1,14 @@
 //! The insert path of [`SqlStore::apply`]: consecutive inserts become multi-row
 //! `INSERT ... VALUES (...), (...)` statements.
 //!
-//! A run of consecutive [`Change::Insert`](pdpo_core::Change::Insert)s is validated row by row
-//! first (key columns, tenant stamp, column names and value types), then written entity by entity:
-//! parents before children along the schema's and the database's foreign keys, so a child row never
-//! precedes the row it refers to (when the entities of the run refer to each other in a cycle, the
-//! run keeps its order and only neighbouring rows of one entity share a statement). Rows of one
-//! entity keep their order. A statement holds rows with the same column list, up to the backend's
-//! bind limit ([`Dialect::max_binds`]) and [`MAX_ROWS`].
+//! A run of consecutive [`Change::Insert`](pdpo_core::Change::Insert)s is written entity by
+//! entity: parents before children along the schema's and the database's foreign keys, so a child
+//! row never precedes the row it refers to (when the entities of the run refer to each other in a
+//! cycle, the run keeps its order and only neighbouring rows of one entity share a statement). Rows
+//! of one entity keep their order. A statement holds rows with the same column list, up to the
+//! backend's bind limit ([`Dialect::max_binds`]) and [`MAX_ROWS`]. Each row is checked (key
+//! columns, tenant stamp, column names and value types) and converted as its statement is put
+//! together, which happens while the previous statement runs (see [`overlap`]).
 //!
 //! On PostgreSQL, a statement of several rows is `INSERT INTO t (cols) SELECT CAST(u.c0 AS ..), ..
 //! FROM unnest($1, $2, ..) AS u(c0, c1, ..)`: one array bind per column ([`Bulk`]), so the text
@@ -25,9 +26,9 @@ use std::collections::HashMap;
 
 use pdpo_core::{Identifier, Record, RecordRef, ReferenceBy, StoreError, Value};
 
-use super::bulk::{Bulk, bulk_column, execute_bulk, unnest_from, unnested};
+use super::bulk::{Bulk, Savepoint, bulk_column, execute_bulk, is_constraint, unnest_from, unnested};
 use super::{SqlStore, Table};
-use crate::backend::Handle;
+use crate::backend::{Handle, overlap};
 use crate::column::to_bind;
 use crate::error::store_error;
 use crate::sql::{Bind, Dialect, Sql, invalid};
@@ -43,14 +44,6 @@ pub(super) struct Row {
     /// Indexes into the table's columns, in the row's (sorted) column order.
     cols: Vec<usize>,
     binds: Vec<Bind>,
-}
-
-/// Whether the driver error is a constraint violation that leaves the transaction usable (on
-/// SQLite; on PostgreSQL, after `ROLLBACK TO SAVEPOINT`).
-fn is_constraint(e: &sqlx::Error) -> bool {
-    use sqlx::error::ErrorKind::{CheckViolation, ForeignKeyViolation, NotNullViolation, UniqueViolation};
-    matches!(e, sqlx::Error::Database(db)
-        if matches!(db.kind(), UniqueViolation | ForeignKeyViolation | NotNullViolation | CheckViolation))
 }
 
 impl SqlStore {
@@ -96,18 +89,18 @@ impl SqlStore {
         Ok(Row { target, cols, binds })
     }
 
-    /// The order to write a run of rows in: entity by entity, referenced entities first, rows
-    /// of one entity in their given order. `None` when the run's entities refer to each other in
-    /// a cycle (then the run is written as given).
-    fn insert_order(&self, rows: &[Row]) -> Option<Vec<usize>> {
+    /// The order to write a run of inserts in: entity by entity, referenced entities first,
+    /// records of one entity in their given order. `None` when the run's entities refer to each
+    /// other in a cycle (then the run is written as given).
+    fn insert_order(&self, inserts: &[(RecordRef, Record)]) -> Option<Vec<usize>> {
         let mut entities: Vec<&Identifier> = Vec::new();
-        for r in rows {
-            if !entities.contains(&&r.target.entity) {
-                entities.push(&r.target.entity);
+        for (target, _) in inserts {
+            if !entities.contains(&&target.entity) {
+                entities.push(&target.entity);
             }
         }
         if entities.len() < 2 {
-            return Some((0..rows.len()).collect());
+            return Some((0..inserts.len()).collect());
         }
         let pos = |e: &Identifier| entities.iter().position(|x| *x == e);
         // parents[i]: the entities of the run that entity i refers to through columns.
@@ -128,47 +121,76 @@ impl SqlStore {
             rank[ready] = next;
         }
         let rank_of: HashMap<&Identifier, usize> = entities.iter().copied().zip(rank).collect();
-        let mut order: Vec<usize> = (0..rows.len()).collect();
-        order.sort_by_key(|&i| rank_of[&rows[i].target.entity]);
+        let mut order: Vec<usize> = (0..inserts.len()).collect();
+        order.sort_by_key(|&i| rank_of[&inserts[i].0.entity]);
         Some(order)
     }
 
     /// Writes a run of consecutive inserts; returns how many rows were inserted. Each statement
     /// counts once for [`inject_failure_at`](SqlStore::inject_failure_at).
+    ///
+    /// Rows are validated and converted batch by batch: while one statement runs (on SQLite's
+    /// worker thread, or on the PostgreSQL server), the next batch is prepared on this thread
+    /// (see [`overlap`]). A bad record therefore fails the change set after the statements
+    /// before it ran; the transaction rolls back either way.
     pub(super) async fn insert_run(
         &self,
         h: &mut Handle,
-        rows: Vec<Row>,
+        inserts: Vec<(RecordRef, Record)>,
+        tenant: Option<&str>,
         fail_at: Option<usize>,
         n: &mut usize,
     ) -> Result<u64, StoreError> {
-        let order = self.insert_order(&rows).unwrap_or_else(|| (0..rows.len()).collect());
-        let max_binds = self.inner.dialect.max_binds();
-        let mut batch: Vec<&Row> = Vec::new();
-        for i in order {
-            let row = &rows[i];
-            let fits = batch.first().is_some_and(|first| {
-                first.target.entity == row.target.entity
-                    && first.cols == row.cols
-                    && batch.len() < MAX_ROWS
-                    && (batch.len() + 1) * row.cols.len() <= max_binds
-            });
-            if !fits && !batch.is_empty() {
-                self.step(fail_at, n)?;
-                self.insert_batch(h, &batch).await?;
-                batch.clear();
-            }
-            batch.push(row);
-        }
-        if !batch.is_empty() {
+        let total = inserts.len() as u64;
+        let order = self.insert_order(&inserts).unwrap_or_else(|| (0..inserts.len()).collect());
+        let mut slots: Vec<Option<(RecordRef, Record)>> = inserts.into_iter().map(Some).collect();
+        let mut queue = order.into_iter().filter_map(move |i| slots[i].take());
+        let mut carry = None;
+        let mut batch = self.next_batch(&mut queue, &mut carry, tenant)?;
+        while !batch.is_empty() {
             self.step(fail_at, n)?;
-            self.insert_batch(h, &batch).await?;
+            let (done, next) =
+                overlap(self.insert_batch(h, &batch), || self.next_batch(&mut queue, &mut carry, tenant))
+                    .await;
+            done?;
+            batch = next?;
         }
-        Ok(rows.len() as u64)
+        Ok(total)
+    }
+
+    /// Prepares the rows of the next statement from `queue`: one entity, one column list, up to
+    /// [`MAX_ROWS`] and the bind limit. A prepared row that starts another statement waits in
+    /// `carry`.
+    fn next_batch(
+        &self,
+        queue: &mut impl Iterator<Item = (RecordRef, Record)>,
+        carry: &mut Option<Row>,
+        tenant: Option<&str>,
+    ) -> Result<Vec<Row>, StoreError> {
+        let max_binds = self.inner.dialect.max_binds();
+        let mut batch: Vec<Row> = carry.take().into_iter().collect();
+        let full = |batch: &[Row]| {
+            batch.first().is_some_and(|first| {
+                batch.len() >= MAX_ROWS || (batch.len() + 1) * first.cols.len().max(1) > max_binds
+            })
+        };
+        while !full(&batch) {
+            let Some((target, record)) = queue.next() else { break };
+            let table = self.table(&target.entity)?;
+            let row = self.prepare_insert(table, target, record, tenant)?;
+            match batch.first() {
+                Some(first) if first.target.entity != row.target.entity || first.cols != row.cols => {
+                    *carry = Some(row);
+                    break;
+                }
+                _ => batch.push(row),
+            }
+        }
+        Ok(batch)
     }
 
     /// `INSERT INTO table (cols) VALUES (...), (...)` for rows of one entity with one column list.
-    fn insert_sql(&self, table: &Table, rows: &[&Row]) -> Sql {
+    fn insert_sql(&self, table: &Table, rows: &[Row]) -> Sql {
         let mut sql = Sql::new(self.inner.dialect);
         sql.push("INSERT INTO ").ident(&table.quoted).push(" (");
         let cols = rows.first().map_or(&[][..], |r| &r.cols[..]);
@@ -193,15 +215,9 @@ impl SqlStore {
     }
 
     /// Runs one (multi-row) insert; on a constraint violation, names the record at fault.
-    async fn insert_batch(&self, h: &mut Handle, rows: &[&Row]) -> Result<(), StoreError> {
+    async fn insert_batch(&self, h: &mut Handle, rows: &[Row]) -> Result<(), StoreError> {
         let Some(first) = rows.first() else { return Ok(()) };
         let table = self.table(&first.target.entity)?;
-        let guarded = rows.len() > 1 && self.inner.dialect == Dialect::Postgres;
-        let savepoint = |text: &'static str| {
-            let mut sql = Sql::new(self.inner.dialect);
-            sql.push(text);
-            sql
-        };
         let what = || {
             if rows.len() == 1 {
                 format!("inserting {}", first.target)
@@ -209,12 +225,9 @@ impl SqlStore {
                 format!("inserting {} `{}` records (the first {})", rows.len(), table.entity, first.target)
             }
         };
-        if guarded {
-            // Simple-query protocol: one round trip, nothing to prepare.
-            h.execute_unprepared(savepoint("SAVEPOINT pdpo_insert"))
-                .await
-                .map_err(|e| store_error(&e, &what(), false))?;
-        }
+        let savepoint = Savepoint::open(h, self.inner.dialect, rows.len())
+            .await
+            .map_err(|e| store_error(&e, &what(), false))?;
         // PostgreSQL takes a run as one `INSERT .. SELECT FROM unnest(..)` whose text does not depend
         // on the row count. On SQLite, full statements recur from one change set to the next and stay
         // prepared; the odd-sized rest of a run rarely recurs, so it is not cached (see
@@ -232,28 +245,13 @@ impl SqlStore {
                 }
             }
         };
-        let err = match run {
-            Ok(_) if guarded => {
-                return h
-                    .execute_unprepared(savepoint("RELEASE SAVEPOINT pdpo_insert"))
-                    .await
-                    .map(drop)
-                    .map_err(|e| store_error(&e, &what(), false));
-            }
-            Ok(_) => return Ok(()),
-            Err(e) => e,
+        let Err(err) = run else {
+            return savepoint.release(h).await.map_err(|e| store_error(&e, &what(), false));
         };
-        if rows.len() > 1 && is_constraint(&err) {
-            let replay = if guarded {
-                h.execute_unprepared(savepoint("ROLLBACK TO SAVEPOINT pdpo_insert")).await.is_ok()
-            } else {
-                true
-            };
-            if replay {
-                for row in rows {
-                    if let Err(e) = h.execute(self.insert_sql(table, &[row])).await {
-                        return Err(store_error(&e, &format!("inserting {}", row.target), false));
-                    }
+        if rows.len() > 1 && is_constraint(&err) && savepoint.recover(h).await {
+            for row in rows {
+                if let Err(e) = h.execute(self.insert_sql(table, std::slice::from_ref(row))).await {
+                    return Err(store_error(&e, &format!("inserting {}", row.target), false));
                 }
             }
         }
@@ -263,7 +261,7 @@ impl SqlStore {
 
 /// The PostgreSQL bulk insert of `rows` (one entity, one column list), or `None` on SQLite,
 /// for a single row, or when a column cannot go through arrays (see [`bulk_column`]).
-fn unnest_insert(table: &Table, rows: &[&Row]) -> Option<Bulk> {
+fn unnest_insert(table: &Table, rows: &[Row]) -> Option<Bulk> {
     let first = rows.first()?;
     if rows.len() < 2 || first.binds.is_empty() {
         return None;

@@ -14,14 +14,16 @@
 //! t.k = v.column1 ..`; on PostgreSQL the rows come from `unnest` of one array per column (see
 //! [`super::bulk`]), or from a `VALUES` list of cast placeholders when a value does not have its
 //! column's native kind. A group that updates fewer rows than it holds is replayed row by row to
-//! name the record that does not exist (or belongs to another tenant); the change set then fails
-//! and its transaction rolls back.
+//! name the record that does not exist (or belongs to another tenant), and one that violates a
+//! constraint is replayed likewise to name the record at fault (on PostgreSQL the group runs under
+//! a savepoint, so the transaction stays usable for that replay); the change set then fails and
+//! its transaction rolls back.
 
 use std::collections::{BTreeMap, HashMap};
 
 use pdpo_core::{Identifier, RecordRef, StoreError, Value};
 
-use super::bulk::{Bulk, bulk_column, execute_bulk, unnest_from, unnested};
+use super::bulk::{Bulk, Savepoint, bulk_column, execute_bulk, is_constraint, unnest_from, unnested};
 use super::insert::MAX_ROWS;
 use super::{SqlStore, Table, not_found};
 use crate::backend::Handle;
@@ -136,6 +138,9 @@ impl SqlStore {
                 format!("updating {} `{}` records (the first {})", rows.len(), table.entity, first.target)
             }
         };
+        let savepoint = Savepoint::open(h, self.inner.dialect, rows.len())
+            .await
+            .map_err(|e| store_error(&e, &what(), false))?;
         let updated = if rows.len() == 1 {
             h.execute(self.update_one_sql(table, first, tenant)?).await
         } else {
@@ -154,17 +159,21 @@ impl SqlStore {
             }
         };
         let updated = match updated {
-            Ok(n) => n,
-            Err(e) if rows.len() > 1 && self.inner.dialect == Dialect::Sqlite => {
-                // A failed statement leaves an SQLite transaction usable: name the record at fault.
-                for row in rows {
-                    h.execute(self.update_one_sql(table, row, tenant)?)
-                        .await
-                        .map_err(|e| store_error(&e, &format!("updating {}", row.target), false))?;
+            Ok(n) => {
+                savepoint.release(h).await.map_err(|e| store_error(&e, &what(), false))?;
+                n
+            }
+            Err(e) => {
+                if rows.len() > 1 && is_constraint(&e) && savepoint.recover(h).await {
+                    // Name the record at fault: replay the rows one by one.
+                    for row in rows {
+                        h.execute(self.update_one_sql(table, row, tenant)?)
+                            .await
+                            .map_err(|e| store_error(&e, &format!("updating {}", row.target), false))?;
+                    }
                 }
                 return Err(store_error(&e, &what(), false));
             }
-            Err(e) => return Err(store_error(&e, &what(), false)),
         };
         if updated == rows.len() as u64 {
             return Ok(());
@@ -284,7 +293,7 @@ fn unnest_update(table: &Table, rows: &[&UpdateRow], tenant: Option<&str>) -> Op
     }
     let scope = match (tenant, table.tenant) {
         (Some(t), Some(i)) => {
-            let stamps: Vec<Bind> = rows.iter().map(|_| Bind::Text(t.to_owned())).collect();
+            let stamps: Vec<Bind> = rows.iter().map(|_| Bind::text(t)).collect();
             columns.push(bulk_column(&table.cols[i], stamps.iter())?);
             Some(i)
         }

@@ -108,6 +108,38 @@ async fn grouped_updates_match_the_reference(s: SqlStore) {
     assert!(err.to_string().contains("people[99]"), "{err}");
     assert_eq!(dump(&s).await, before);
 
+    // A group that violates a constraint fails the change set naming the record at fault (on
+    // PostgreSQL the group runs under a savepoint, so the rows can be replayed one by one).
+    for (cs, kind, named) in [
+        (
+            [
+                (at("people", 2), set(&[("name", "X".into())])),
+                (at("people", 3), set(&[("name", Value::Null)])),
+                (at("people", 4), set(&[("name", "Z".into())])),
+            ],
+            StoreErrorKind::Invalid,
+            "people[3]",
+        ),
+        (
+            [
+                (at("orders", 10), set(&[("person_id", Value::Int(2))])),
+                (at("orders", 11), set(&[("person_id", Value::Int(2))])),
+                (at("orders", 12), set(&[("person_id", Value::Int(777))])),
+            ],
+            StoreErrorKind::MissingReference,
+            "orders[12]",
+        ),
+    ] {
+        let mut set = ChangeSet::new();
+        for (target, values) in cs {
+            set.update(target, values);
+        }
+        let err = s.apply(set).await.unwrap_err();
+        assert_eq!(err.kind(), kind, "{err}");
+        assert!(err.to_string().contains(named), "{err}");
+        assert_eq!(dump(&s).await, before);
+    }
+
     // A key column cannot change, in a group as alone.
     let mut cs = ChangeSet::new();
     cs.update(at("people", 2), set(&[("name", "X".into())]))
