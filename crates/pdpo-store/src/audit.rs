@@ -461,6 +461,13 @@ async fn write_head_and_rows(
     }
 }
 
+/// The log bodies of `events`.
+fn encode_all(events: &[AuditEvent]) -> Result<Vec<Body>, StoreError> {
+    events.iter().map(Body::encode).collect::<Result<Vec<_>, _>>().map_err(|e| {
+        StoreError::new(StoreErrorKind::Audit, "an audit event is too large for the log").with_source(e)
+    })
+}
+
 /// The result of chaining a batch on a head.
 struct Chained {
     head: Head,
@@ -578,14 +585,13 @@ fn push_entry_unnest(sql: &mut Sql, first: usize) {
     sql.push(") AS u(idx, recorded_at, prev, hash, body)");
 }
 
-/// Runs `sql` (its own binds first, then the five column arrays of `rows` that
-/// [`push_entry_unnest`] placed), kept prepared; returns the rows affected.
+/// The query of `sql` bound with its own binds first, then the five column arrays of `rows`
+/// that [`push_entry_unnest`] placed; kept prepared.
 #[cfg(feature = "postgres")]
-async fn execute_with_entries(
-    conn: &mut sqlx::PgConnection,
+fn with_entries<'q>(
     sql: Sql,
-    rows: &[EntryRow],
-) -> Result<u64, sqlx::Error> {
+    rows: &'q [EntryRow],
+) -> Result<sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>, sqlx::Error> {
     let mut idx = Vec::with_capacity(rows.len());
     let mut at = Vec::with_capacity(rows.len());
     let (mut prev, mut hash, mut body) =
@@ -600,16 +606,75 @@ async fn execute_with_entries(
         body.push(&r.body[..]);
     }
     let (text, binds) = sql.finish_signed();
-    crate::backend::bind_pg(sqlx::query(text), binds)
+    Ok(crate::backend::bind_pg(sqlx::query(text), binds)
         .persistent(true)
         .bind(idx)
         .bind(at)
         .bind(prev)
         .bind(hash)
-        .bind(body)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected())
+        .bind(body))
+}
+
+/// Runs `sql` with the entry arrays of `rows` (see [`with_entries`]); returns the rows affected.
+#[cfg(feature = "postgres")]
+async fn execute_with_entries(
+    conn: &mut sqlx::PgConnection,
+    sql: Sql,
+    rows: &[EntryRow],
+) -> Result<u64, sqlx::Error> {
+    with_entries(sql, rows)?.execute(conn).await.map(|r| r.rows_affected())
+}
+
+/// A fast-path append prepared by [`SqlAuditStore::plan_after`]: the events chained on the
+/// known head, to be written in the statement of a data change.
+#[cfg(feature = "postgres")]
+#[derive(Debug)]
+pub(crate) struct AppendAfter {
+    known: Head,
+    head: Head,
+    month: Month,
+    rows: Vec<EntryRow>,
+}
+
+#[cfg(feature = "postgres")]
+impl AppendAfter {
+    /// Runs `data` and this append as one PostgreSQL statement; returns the rows `data`
+    /// changed and, if the stored head still was the known one, the new head (`None`: nothing
+    /// was appended; append the usual way, in the same transaction).
+    ///
+    /// `data` must hold `WITH d AS (<a data-modifying statement> RETURNING 1)`; this appends
+    /// `, h AS (UPDATE head .. RETURNING 1), i AS (INSERT .. SELECT .. FROM unnest(..), h
+    /// RETURNING 1) SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM i)`: the head
+    /// written where it still equals the known one (the row is locked and the condition
+    /// rechecked, as in [`write_head_and_rows`]), the rows inserted only if it was.
+    pub(crate) async fn run(
+        self,
+        conn: &mut Conn<'_>,
+        mut data: Sql,
+        what: &str,
+    ) -> Result<(u64, Option<Head>), StoreError> {
+        let Conn::Postgres(c) = conn else {
+            return Err(StoreError::new(StoreErrorKind::Backend, "a fused audit append needs PostgreSQL"));
+        };
+        let table = quoted(&table_name(PREFIX, self.month))?;
+        data.push(", h AS (");
+        head_update_if(&mut data, &self.known, &self.head)?;
+        data.push(" RETURNING 1), i AS (INSERT INTO ").ident(&table);
+        data.push(" (month, idx, recorded_at, prev, hash, body) SELECT ").int(month_key(self.month));
+        let first = data.bind_count() + 1;
+        push_entry_unnest(&mut data, first);
+        data.push(", h RETURNING 1) SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM i)");
+        let counts = match with_entries(data, &self.rows) {
+            Ok(q) => q
+                .fetch_one(&mut **c)
+                .await
+                .and_then(|r| Ok((r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?))),
+            Err(e) => Err(e),
+        };
+        let (changed, inserted) = counts.map_err(|e| store_error(&e, what, false))?;
+        let appended = usize::try_from(inserted).is_ok_and(|n| n == self.rows.len());
+        Ok((u64::try_from(changed).unwrap_or(0), appended.then_some(self.head)))
+    }
 }
 
 impl SqlAuditStore {
@@ -680,10 +745,7 @@ impl SqlAuditStore {
         events: &[AuditEvent],
         step: &mut (dyn FnMut() -> Result<(), StoreError> + Send),
     ) -> Result<Head, StoreError> {
-        let bodies = events.iter().map(Body::encode).collect::<Result<Vec<_>, _>>().map_err(|e| {
-            StoreError::new(StoreErrorKind::Audit, "an audit event is too large for the log").with_source(e)
-        })?;
-        self.append_bodies(conn, bodies, step).await
+        self.append_bodies(conn, encode_all(events)?, step).await
     }
 
     /// Records `head` as committed (called after the commit of an append that returned it).
@@ -693,6 +755,32 @@ impl SqlAuditStore {
 
     fn known(&self) -> Option<Head> {
         self.inner.known.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Prepares the fast-path append of `events` to run inside a data statement (see
+    /// [`AppendAfter::run`]), or `None` when the fast path does not apply: no events, no known
+    /// head, or a batch that seals a month, starts one or spans two.
+    #[cfg(feature = "postgres")]
+    pub(crate) fn plan_after(&self, events: &[AuditEvent]) -> Result<Option<AppendAfter>, StoreError> {
+        let bodies = encode_all(events)?;
+        let Some((known, Chained { head, mut runs, .. })) = self.chain_fast(&bodies, self.inner.clock.now())
+        else {
+            return Ok(None);
+        };
+        match (runs.pop(), runs.is_empty()) {
+            (Some((month, rows)), true) => Ok(Some(AppendAfter { known, head, month, rows })),
+            _ => Ok(None),
+        }
+    }
+
+    /// The fast path's chaining: `bodies` chained on the known head, with that head; `None`
+    /// when there is nothing to chain, the head is not known, or the batch seals a month or
+    /// starts one (the slow path creates partitions and seals).
+    fn chain_fast(&self, bodies: &[Body], now: DateTime<Utc>) -> Option<(Head, Chained)> {
+        let known = self.known().filter(|_| !bodies.is_empty())?;
+        let fast = self.chain_on(known.clone(), bodies.to_vec(), now);
+        let starts_month = fast.runs.iter().any(|(_, rows)| rows.first().is_some_and(|r| r.index == 0));
+        (fast.seals.is_empty() && !starts_month).then_some((known, fast))
     }
 
     /// Chains `bodies` on `head`: the new head, the seals to insert (with their numbers) and
@@ -731,25 +819,21 @@ impl SqlAuditStore {
         step: &mut (dyn FnMut() -> Result<(), StoreError> + Send),
     ) -> Result<Head, StoreError> {
         let now = self.inner.clock.now();
-        if let Some(known) = self.known().filter(|_| !bodies.is_empty()) {
-            let fast = self.chain_on(known.clone(), bodies.clone(), now);
-            let starts_month = fast.runs.iter().any(|(_, rows)| rows.first().is_some_and(|r| r.index == 0));
-            if fast.seals.is_empty() && !starts_month {
-                step()?;
-                let fused = match &fast.runs[..] {
-                    [(month, rows)] => write_head_and_rows(conn, &known, &fast.head, *month, rows).await?,
-                    _ => None,
-                };
-                match fused {
-                    Some(true) => return Ok(fast.head),
-                    Some(false) => {}
-                    None => {
-                        if write_head_if(conn, &known, &fast.head).await? {
-                            for (month, rows) in &fast.runs {
-                                insert_rows(conn, *month, rows, step).await?;
-                            }
-                            return Ok(fast.head);
+        if let Some((known, fast)) = self.chain_fast(&bodies, now) {
+            step()?;
+            let fused = match &fast.runs[..] {
+                [(month, rows)] => write_head_and_rows(conn, &known, &fast.head, *month, rows).await?,
+                _ => None,
+            };
+            match fused {
+                Some(true) => return Ok(fast.head),
+                Some(false) => {}
+                None => {
+                    if write_head_if(conn, &known, &fast.head).await? {
+                        for (month, rows) in &fast.runs {
+                            insert_rows(conn, *month, rows, step).await?;
                         }
+                        return Ok(fast.head);
                     }
                 }
             }

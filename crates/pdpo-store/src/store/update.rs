@@ -201,6 +201,19 @@ impl SqlStore {
         tenant: Option<&str>,
     ) -> Result<Sql, StoreError> {
         let mut sql = Sql::new(self.inner.dialect);
+        self.push_update_one(&mut sql, table, row, tenant)?;
+        Ok(sql)
+    }
+
+    /// Appends the statement of [`update_one_sql`](Self::update_one_sql) to `sql` (which may
+    /// hold a statement's beginning, such as `WITH d AS (`).
+    pub(super) fn push_update_one(
+        &self,
+        sql: &mut Sql,
+        table: &Table,
+        row: &UpdateRow,
+        tenant: Option<&str>,
+    ) -> Result<(), StoreError> {
         sql.push("UPDATE ").ident(&table.quoted).push(" AS t SET ");
         for (i, (&c, b)) in row.cols.iter().zip(&row.binds).enumerate() {
             if i > 0 {
@@ -210,8 +223,7 @@ impl SqlStore {
             sql.ident(&col.quoted).push(" = ").bind(b.clone(), col.pg.cast());
         }
         sql.push(" WHERE 1 = 1");
-        self.key_condition(&mut sql, table, row.key.clone(), tenant)?;
-        Ok(sql)
+        self.key_condition(sql, table, row.key.clone(), tenant)
     }
 
     /// `UPDATE table AS t SET a = v.c2, .. FROM (VALUES (..), ..) AS v WHERE 1 = 1 AND t.k =

@@ -250,12 +250,17 @@ async fn a_refused_audit_append_rolls_back_the_data() {
 
 /// An update of person 1's name with two events whose ids are numbered from `n`.
 fn renaming(n: u64, name: &str) -> ChangeSet {
+    renaming_to(1, n, Value::from(name))
+}
+
+/// An update of person `person`'s name to `name` with two events numbered from `n`.
+fn renaming_to(person: i64, n: u64, name: Value) -> ChangeSet {
     let mut set = BTreeMap::new();
-    set.insert("name".to_owned(), Value::from(name));
+    set.insert("name".to_owned(), name);
     let actor = Actor::system("fault-test").unwrap();
     let at = DateTime::from_timestamp(1_750_000_000, 0).unwrap();
     let mut cs = ChangeSet::new();
-    cs.update(RecordRef::new(id("people"), Key::from(1)), set);
+    cs.update(RecordRef::new(id("people"), Key::from(person)), set);
     for k in n..n + 2 {
         cs.event(
             AuditEvent::new(AuditAction::Update, actor.clone(), at).with_id(uuid::Uuid::from_u64_pair(7, k)),
@@ -266,9 +271,11 @@ fn renaming(n: u64, name: &str) -> ChangeSet {
 
 /// Once the log's handle knows the committed head (after an append of its own), a change set's
 /// events take one statement: the head written where it still holds the known head, and the rows
-/// inserted if it did. With one update that makes two statements; a failure at each leaves data
-/// and log unchanged, and the next append still chains on the right head.
-async fn known_head_failures_change_nothing(s: SqlStore) {
+/// inserted if it did. With one update that makes two statements on SQLite, and one on
+/// PostgreSQL (the update and the append fused); a failure at each leaves data and log
+/// unchanged, and the next append still chains on the right head. On the fused path, an update
+/// of a missing record or one that breaks a constraint fails the same way.
+async fn known_head_failures_change_nothing(s: SqlStore, statements: usize) {
     let clock = Arc::new(FixedClock::new(DateTime::from_timestamp(1_750_000_000, 0).unwrap()));
     let log = SqlAuditStore::open(s.pool().clone(), ORIGIN, clock.clone()).await.unwrap();
     let s = s.with_audit(log.clone());
@@ -285,7 +292,6 @@ async fn known_head_failures_change_nothing(s: SqlStore) {
     let log_before = snapshot(&log).await;
     assert_eq!(log_before, reference.snapshot());
     let cs = renaming(2, "Chan Tai Man");
-    let statements = 2;
     for at in 0..statements {
         s.inject_failure_at(at);
         let err = s.apply(cs.clone()).await.expect_err("the injected failure must fail the change set");
@@ -293,6 +299,18 @@ async fn known_head_failures_change_nothing(s: SqlStore) {
         assert_eq!(dump(&s).await, before, "a failure at statement {at} left data changes behind");
         assert_eq!(snapshot(&log).await, log_before, "a failure at statement {at} changed the audit log");
     }
+    // A missing record, and a NOT NULL name: the change set fails, naming the record.
+    for (cs, kind, named) in [
+        (renaming_to(99, 2, Value::from("Nobody")), StoreErrorKind::NotFound, "people[99]"),
+        (renaming_to(1, 2, Value::Null), StoreErrorKind::Invalid, "people[1]"),
+    ] {
+        let err = s.apply(cs).await.unwrap_err();
+        assert_eq!(err.kind(), kind, "{err}");
+        assert!(err.to_string().contains(named), "{err}");
+    }
+    assert_eq!(dump(&s).await, before);
+    assert_eq!(snapshot(&log).await, log_before);
+
     s.inject_failure_at(statements);
     s.apply(cs.clone()).await.unwrap();
     assert_eq!(s.last_statement_count(), statements);
@@ -304,14 +322,14 @@ async fn known_head_failures_change_nothing(s: SqlStore) {
 #[tokio::test(flavor = "current_thread")]
 async fn sqlite_known_head_fault_injection() {
     let h = SqliteHarness::new();
-    known_head_failures_change_nothing(h.open(&fixture_schema(false), None).await).await;
+    known_head_failures_change_nothing(h.open(&fixture_schema(false), None).await, 2).await;
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn postgres_known_head_fault_injection() {
     let Some(admin) = pg_admin().await else { return };
     let schemas = PgSchemas::new(admin);
-    known_head_failures_change_nothing(schemas.harness().open(&fixture_schema(false), None).await).await;
+    known_head_failures_change_nothing(schemas.harness().open(&fixture_schema(false), None).await, 1).await;
     schemas.drop_all().await;
 }
 
