@@ -4,6 +4,10 @@
 //! `cargo run --release -p pdpo-bench --bin store_load -- 10000 100000` prints, per size: records
 //! loaded, seconds, records/s; then `scan_page` (pages of 1,000) records/s and the process's peak
 //! RSS during the scan (Linux: the peak is reset through `/proc/self/clear_refs` first).
+//!
+//! The load creates the tables (`SQLITE_TABLES`), loads, then builds the secondary indexes
+//! (`SQLITE_INDEXES`); the time includes the index build. `--indexes-first` creates the whole
+//! DDL before loading instead, for comparison.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use std::time::Instant;
@@ -32,17 +36,22 @@ fn cpu_note(start: Option<f64>, records: usize) -> String {
     }
 }
 
-async fn run(contacts: u64) {
+async fn run(contacts: u64, indexes_first: bool) {
     let dir = tempfile::tempdir().unwrap();
-    let store =
-        sqlite_store(dir.path(), "crm", pdpo_testkit::SQLITE_DDL, pdpo_testkit::schema()).await.unwrap();
+    let ddl = if indexes_first { pdpo_testkit::SQLITE_DDL } else { pdpo_testkit::SQLITE_TABLES };
+    let store = sqlite_store(dir.path(), "crm", ddl, pdpo_testkit::schema()).await.unwrap();
     let generator = Generator::with_default_seed(contacts);
     let cpu = cpu_secs();
     let start = Instant::now();
     let stats = load(&generator, &store, &NullBlobs, BATCH).await.unwrap();
+    if !indexes_first {
+        let pdpo_store::Pool::Sqlite(pool) = store.pool() else { unreachable!("a SQLite store") };
+        pdpo_store::sqlx::raw_sql(pdpo_testkit::SQLITE_INDEXES).execute(pool).await.unwrap();
+    }
     let secs = start.elapsed().as_secs_f64();
     println!(
-        "load {contacts} contacts: {} records in {} change sets, {secs:.2} s, {:.0} records/s; {}",
+        "load {contacts} contacts ({}): {} records in {} change sets, {secs:.2} s, {:.0} records/s; {}",
+        if indexes_first { "indexes first" } else { "indexes built after" },
         stats.records,
         stats.change_sets,
         stats.records as f64 / secs,
@@ -74,10 +83,13 @@ async fn run(contacts: u64) {
 }
 
 fn main() {
-    let sizes: Vec<u64> = std::env::args().skip(1).map(|a| a.parse().expect("a contact count")).collect();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let indexes_first = args.iter().any(|a| a == "--indexes-first");
+    let sizes: Vec<u64> =
+        args.iter().filter(|a| !a.starts_with("--")).map(|a| a.parse().expect("a contact count")).collect();
     let sizes = if sizes.is_empty() { vec![10_000, 100_000] } else { sizes };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     for n in sizes {
-        rt.block_on(run(n));
+        rt.block_on(run(n, indexes_first));
     }
 }

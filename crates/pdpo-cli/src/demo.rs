@@ -151,6 +151,7 @@ pub(crate) async fn run(g: &Global, a: &DemoArgs, out: &Out) -> Result<ExitCode>
     let bar = out.progress(generator.contacts().unsigned_abs(), "loading contacts");
     let groups = generator.groups().inspect(|_| bar.inc(1));
     let stats = pdpo_testkit::load::load_groups(ws.store(), ws.blobs(), &generator, groups, 5000).await?;
+    create_indexes(&pool).await?;
     bar.finish_and_clear();
     out.say(format!(
         "   {} records in 13 tables, {} attachments; contacts.hkid and contacts.date_of_birth encrypted per person",
@@ -296,19 +297,29 @@ fn dir_size(dir: &Path) -> u64 {
         .map_or(0, |rd| rd.filter_map(Result::ok).filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum())
 }
 
-/// Creates the sample CRM's tables (refused if they exist: the demo never overwrites data).
+/// Creates the sample CRM's tables without their secondary indexes (refused if they exist: the
+/// demo never overwrites data); [`create_indexes`] adds those once the data is loaded.
 async fn create_tables(pool: &Pool) -> Result<()> {
-    let failed = |e: pdpo::store::sqlx::Error| {
-        CliError::input(format!("creating the sample CRM's tables (is this database empty?): {e}"))
-    };
+    run_ddl(
+        pool,
+        pdpo_testkit::SQLITE_TABLES,
+        pdpo_testkit::POSTGRES_TABLES,
+        "tables (is this database empty?)",
+    )
+    .await
+}
+
+/// Builds the sample CRM's secondary indexes over the loaded data: once, instead of row by row.
+async fn create_indexes(pool: &Pool) -> Result<()> {
+    run_ddl(pool, pdpo_testkit::SQLITE_INDEXES, pdpo_testkit::POSTGRES_INDEXES, "indexes").await
+}
+
+async fn run_ddl(pool: &Pool, sqlite: &'static str, postgres: &'static str, what: &str) -> Result<()> {
+    let failed =
+        |e: pdpo::store::sqlx::Error| CliError::input(format!("creating the sample CRM's {what}: {e}"));
     match pool {
-        Pool::Sqlite(p) => {
-            pdpo::store::sqlx::raw_sql(pdpo_testkit::SQLITE_DDL).execute(p).await.map_err(failed)?;
-        }
-        Pool::Postgres(p) => {
-            pdpo::store::sqlx::raw_sql(pdpo_testkit::POSTGRES_DDL).execute(p).await.map_err(failed)?;
-        }
-        _ => return Err(CliError::input("the demo runs on SQLite or PostgreSQL")),
+        Pool::Sqlite(p) => pdpo::store::sqlx::raw_sql(sqlite).execute(p).await.map(drop).map_err(failed),
+        Pool::Postgres(p) => pdpo::store::sqlx::raw_sql(postgres).execute(p).await.map(drop).map_err(failed),
+        _ => Err(CliError::input("the demo runs on SQLite or PostgreSQL")),
     }
-    Ok(())
 }

@@ -112,11 +112,32 @@ pub use text::PiiSpan;
 /// The sample CRM's `pdpo.toml`.
 pub const SCHEMA_TOML: &str = include_str!("../pdpo.toml");
 
-/// The sample CRM's tables for SQLite (run with `PRAGMA foreign_keys = ON`).
-pub const SQLITE_DDL: &str = include_str!("../sql/sqlite.sql");
+/// The sample CRM's tables and indexes for SQLite (run with `PRAGMA foreign_keys = ON`):
+/// [`SQLITE_TABLES`] then [`SQLITE_INDEXES`].
+pub const SQLITE_DDL: &str =
+    concat!(include_str!("../sql/sqlite-tables.sql"), include_str!("../sql/sqlite-indexes.sql"));
 
-/// The sample CRM's tables for PostgreSQL.
-pub const POSTGRES_DDL: &str = include_str!("../sql/postgres.sql");
+/// The sample CRM's tables for SQLite, with their keys and constraints but without the
+/// secondary indexes of [`SQLITE_INDEXES`].
+///
+/// A bulk load into a new database runs this, loads, then runs [`SQLITE_INDEXES`]: building
+/// each index once over the loaded rows is cheaper than keeping it up to date row by row.
+pub const SQLITE_TABLES: &str = include_str!("../sql/sqlite-tables.sql");
+
+/// The secondary indexes of the sample CRM on SQLite (see [`SQLITE_TABLES`]).
+pub const SQLITE_INDEXES: &str = include_str!("../sql/sqlite-indexes.sql");
+
+/// The sample CRM's tables and indexes for PostgreSQL: [`POSTGRES_TABLES`] then
+/// [`POSTGRES_INDEXES`].
+pub const POSTGRES_DDL: &str =
+    concat!(include_str!("../sql/postgres-tables.sql"), include_str!("../sql/postgres-indexes.sql"));
+
+/// The sample CRM's tables for PostgreSQL without the secondary indexes of
+/// [`POSTGRES_INDEXES`] (see [`SQLITE_TABLES`] for why).
+pub const POSTGRES_TABLES: &str = include_str!("../sql/postgres-tables.sql");
+
+/// The secondary indexes of the sample CRM on PostgreSQL (see [`POSTGRES_TABLES`]).
+pub const POSTGRES_INDEXES: &str = include_str!("../sql/postgres-indexes.sql");
 
 /// One foreign key of the DDL: `(table, columns, referenced table)`; the referenced columns are
 /// the referenced table's primary key. Includes the keys to `staff_users`, which the schema

@@ -46,11 +46,6 @@ CREATE TABLE contacts (
     updated_at        TEXT NOT NULL,
     last_activity_at  TEXT
 );
-CREATE INDEX contacts_company_id ON contacts (company_id);
-CREATE INDEX contacts_owner_staff_id ON contacts (owner_staff_id);
-CREATE INDEX contacts_email ON contacts (email COLLATE NOCASE);
-CREATE INDEX contacts_phone ON contacts (phone);
-CREATE INDEX contacts_last_activity_at ON contacts (last_activity_at);
 
 CREATE TABLE deals (
     id              INTEGER PRIMARY KEY,
@@ -66,9 +61,6 @@ CREATE TABLE deals (
     updated_at      TEXT NOT NULL,
     closed_at       TEXT
 );
-CREATE INDEX deals_company_id ON deals (company_id);
-CREATE INDEX deals_owner_staff_id ON deals (owner_staff_id);
-CREATE INDEX deals_closed_at ON deals (closed_at);
 
 CREATE TABLE conversations (
     id               INTEGER PRIMARY KEY,
@@ -85,7 +77,6 @@ CREATE TABLE conversation_participants (
     joined_at        TEXT NOT NULL,
     PRIMARY KEY (conversation_id, contact_id)
 ) WITHOUT ROWID;
-CREATE INDEX conversation_participants_contact_id ON conversation_participants (contact_id);
 
 CREATE TABLE messages (
     id                 INTEGER PRIMARY KEY,
@@ -99,10 +90,6 @@ CREATE TABLE messages (
     body               TEXT NOT NULL,
     sent_at            TEXT NOT NULL
 );
-CREATE INDEX messages_conversation_id_sent_at ON messages (conversation_id, sent_at);
-CREATE INDEX messages_sender_id ON messages (sender_id);
-CREATE INDEX messages_recipient_id ON messages (recipient_id);
-CREATE INDEX messages_staff_user_id ON messages (staff_user_id);
 
 CREATE TABLE attachments (
     id            INTEGER PRIMARY KEY,
@@ -114,7 +101,6 @@ CREATE TABLE attachments (
     size_bytes    INTEGER NOT NULL,
     uploaded_at   TEXT NOT NULL
 );
-CREATE INDEX attachments_contact_id ON attachments (contact_id);
 
 CREATE TABLE invoices (
     id               INTEGER PRIMARY KEY,
@@ -128,8 +114,6 @@ CREATE TABLE invoices (
     due_at           TEXT,
     paid_at          TEXT
 );
-CREATE INDEX invoices_contact_id ON invoices (contact_id);
-CREATE INDEX invoices_issued_at ON invoices (issued_at);
 
 CREATE TABLE invoice_lines (
     invoice_id   INTEGER NOT NULL REFERENCES invoices (id),
@@ -161,5 +145,3 @@ CREATE TABLE activities (
     body           TEXT,
     occurred_at    TEXT NOT NULL
 );
-CREATE INDEX activities_contact_id ON activities (contact_id);
-CREATE INDEX activities_staff_user_id ON activities (staff_user_id);

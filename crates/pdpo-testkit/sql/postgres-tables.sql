@@ -47,12 +47,6 @@ CREATE TABLE contacts (
     updated_at        TIMESTAMPTZ NOT NULL,
     last_activity_at  TIMESTAMPTZ
 );
-CREATE INDEX contacts_company_id ON contacts (company_id);
-CREATE INDEX contacts_owner_staff_id ON contacts (owner_staff_id);
-CREATE INDEX contacts_email ON contacts (email);
-CREATE INDEX contacts_lower_email ON contacts (lower(email));
-CREATE INDEX contacts_phone ON contacts (phone);
-CREATE INDEX contacts_last_activity_at ON contacts (last_activity_at);
 
 CREATE TABLE deals (
     id              BIGINT PRIMARY KEY,
@@ -68,10 +62,6 @@ CREATE TABLE deals (
     updated_at      TIMESTAMPTZ NOT NULL,
     closed_at       TIMESTAMPTZ
 );
-CREATE INDEX deals_company_id ON deals (company_id);
-CREATE INDEX deals_owner_staff_id ON deals (owner_staff_id);
-CREATE INDEX deals_contact_ids ON deals USING GIN (contact_ids jsonb_path_ops);
-CREATE INDEX deals_closed_at ON deals (closed_at);
 
 CREATE TABLE conversations (
     id               BIGINT PRIMARY KEY,
@@ -88,7 +78,6 @@ CREATE TABLE conversation_participants (
     joined_at        TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (conversation_id, contact_id)
 );
-CREATE INDEX conversation_participants_contact_id ON conversation_participants (contact_id);
 
 CREATE TABLE messages (
     id                 BIGINT PRIMARY KEY,
@@ -102,10 +91,6 @@ CREATE TABLE messages (
     body               TEXT NOT NULL,
     sent_at            TIMESTAMPTZ NOT NULL
 );
-CREATE INDEX messages_conversation_id_sent_at ON messages (conversation_id, sent_at);
-CREATE INDEX messages_sender_id ON messages (sender_id);
-CREATE INDEX messages_recipient_id ON messages (recipient_id);
-CREATE INDEX messages_staff_user_id ON messages (staff_user_id);
 
 CREATE TABLE attachments (
     id            BIGINT PRIMARY KEY,
@@ -117,7 +102,6 @@ CREATE TABLE attachments (
     size_bytes    BIGINT NOT NULL,
     uploaded_at   TIMESTAMPTZ NOT NULL
 );
-CREATE INDEX attachments_contact_id ON attachments (contact_id);
 
 CREATE TABLE invoices (
     id               BIGINT PRIMARY KEY,
@@ -131,8 +115,6 @@ CREATE TABLE invoices (
     due_at           TIMESTAMPTZ,
     paid_at          TIMESTAMPTZ
 );
-CREATE INDEX invoices_contact_id ON invoices (contact_id);
-CREATE INDEX invoices_issued_at ON invoices (issued_at);
 
 CREATE TABLE invoice_lines (
     invoice_id   BIGINT NOT NULL REFERENCES invoices (id),
@@ -164,5 +146,3 @@ CREATE TABLE activities (
     body           TEXT,
     occurred_at    TIMESTAMPTZ NOT NULL
 );
-CREATE INDEX activities_contact_id ON activities (contact_id);
-CREATE INDEX activities_staff_user_id ON activities (staff_user_id);
