@@ -19,6 +19,9 @@ use crate::introspect::{live_columns, live_foreign_keys};
 use crate::migrate::migrate;
 use crate::sql::{Bind, Dialect, MAX_BINDS, Quoted, Sql, invalid, quote};
 
+/// A hash map with a fast, non-cryptographic hasher: column and table names per statement row.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 mod bulk;
 mod delete;
 mod insert;
@@ -31,7 +34,7 @@ struct Table {
     name: String,
     quoted: Quoted,
     cols: Vec<Col>,
-    index: HashMap<String, usize>,
+    index: FastMap<String, usize>,
     key: Vec<usize>,
     tenant: Option<usize>,
 }
@@ -53,7 +56,7 @@ struct Inner {
     pool: Pool,
     dialect: Dialect,
     schema: Schema,
-    tables: HashMap<Identifier, Table>,
+    tables: FastMap<Identifier, Table>,
     references: Vec<Reference>,
     fail_at: Mutex<Option<usize>>,
     /// Statements run by the last `apply` (see `SqlStore::last_statement_count`).
@@ -149,7 +152,7 @@ impl SqlStore {
                 return Err(Error::ForeignKeysOff);
             }
         }
-        let mut tables = HashMap::new();
+        let mut tables = FastMap::default();
         for e in schema.entities() {
             let table_q = quote(&e.table).ok_or_else(|| Error::Identifier { name: e.table.to_string() })?;
             let mut live =
@@ -160,7 +163,7 @@ impl SqlStore {
                 return Err(Error::MissingTable { entity: e.name.to_string(), table: e.table.to_string() });
             }
             let mut cols = Vec::with_capacity(live.len());
-            let mut index = HashMap::new();
+            let mut index = FastMap::default();
             for lc in live {
                 // Columns whose names cannot be quoted safely are never read or written.
                 let Some(quoted) = quote(&lc.info.name) else { continue };

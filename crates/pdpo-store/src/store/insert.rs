@@ -22,12 +22,10 @@
 //! statement runs under a savepoint so the transaction stays usable for that replay. The change set
 //! fails either way and its transaction rolls back.
 
-use std::collections::HashMap;
-
 use pdpo_core::{Identifier, Record, RecordRef, ReferenceBy, StoreError, Value};
 
 use super::bulk::{Bulk, Savepoint, bulk_column, execute_bulk, is_constraint, unnest_from, unnested};
-use super::{SqlStore, Table};
+use super::{FastMap, SqlStore, Table};
 use crate::backend::{Handle, overlap};
 use crate::column::to_bind;
 use crate::error::store_error;
@@ -120,7 +118,7 @@ impl SqlStore {
                 .find(|&i| rank[i] == usize::MAX && parents[i].iter().all(|&p| rank[p] != usize::MAX))?;
             rank[ready] = next;
         }
-        let rank_of: HashMap<&Identifier, usize> = entities.iter().copied().zip(rank).collect();
+        let rank_of: FastMap<&Identifier, usize> = entities.iter().copied().zip(rank).collect();
         let mut order: Vec<usize> = (0..inserts.len()).collect();
         order.sort_by_key(|&i| rank_of[&inserts[i].0.entity]);
         Some(order)

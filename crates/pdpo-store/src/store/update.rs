@@ -19,13 +19,13 @@
 //! a savepoint, so the transaction stays usable for that replay); the change set then fails and
 //! its transaction rolls back.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use pdpo_core::{Identifier, RecordRef, StoreError, Value};
 
 use super::bulk::{Bulk, Savepoint, bulk_column, execute_bulk, is_constraint, unnest_from, unnested};
 use super::insert::MAX_ROWS;
-use super::{SqlStore, Table, not_found};
+use super::{FastMap, SqlStore, Table, not_found};
 use crate::backend::Handle;
 use crate::column::to_bind;
 use crate::error::store_error;
@@ -99,8 +99,8 @@ impl SqlStore {
         let max_binds = self.inner.dialect.max_binds() - 1;
         let mut groups: Vec<Vec<usize>> = Vec::new();
         // The latest group of each (entity, column list), and the latest group of each record.
-        let mut open: HashMap<(&Identifier, &[usize]), usize> = HashMap::new();
-        let mut last: HashMap<&RecordRef, usize> = HashMap::new();
+        let mut open: FastMap<(&Identifier, &[usize]), usize> = FastMap::default();
+        let mut last: FastMap<&RecordRef, usize> = FastMap::default();
         for (i, row) in rows.iter().enumerate() {
             let width = row.key.len() + row.cols.len();
             let joins = open.get(&(&row.target.entity, &row.cols[..])).copied().filter(|&g| {
