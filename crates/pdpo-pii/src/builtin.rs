@@ -292,9 +292,8 @@ impl Detector for Email {
         PiiCategory::Email
     }
     fn patterns(&self) -> Vec<String> {
-        vec![format!(
-            r"{SB}[A-Za-z0-9._%+\-]{{1,64}}@[A-Za-z0-9\-]{{1,63}}(?:\.[A-Za-z0-9\-]{{1,63}}){{1,6}}"
-        )]
+        // Searched from its `@` by the scanner rather than in its automaton (see `email`).
+        vec![crate::email::PATTERN.to_owned()]
     }
     fn assess(&self, c: &Candidate<'_>) -> Option<Assessment> {
         validate::email(c.as_str()).then(|| Assessment::new(false, 0.95, 0.99, 0.85))
