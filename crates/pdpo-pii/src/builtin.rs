@@ -147,7 +147,7 @@ const MARKER_LEADS: [bool; 256] = {
 pub(crate) fn may_end_unit_or_street(hay: &str, at: usize, gap: usize) -> bool {
     let Some(before) = hay.as_bytes().get(..at) else { return false };
     let mut lo = at.saturating_sub(gap);
-    if let Some(p) = before.get(lo..).and_then(|w| w.iter().rposition(|b| matches!(b, b'\n' | b';' | b'.'))) {
+    if let Some(p) = before.get(lo..).and_then(|w| memchr::memrchr3(b'\n', b';', b'.', w)) {
         lo += p + 1;
     }
     let from = lo.saturating_sub(20);

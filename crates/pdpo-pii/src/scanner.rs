@@ -421,8 +421,9 @@ impl Scanner {
     /// a real match inside it.
     fn first_pass(&self, hay: &str, cache: &mut Cache) -> (Vec<Alt>, Vec<Range<usize>>, Vec<Range<usize>>) {
         let inner = &*self.inner;
-        let mut alts = Vec::new();
-        let mut groups = Vec::new();
+        // About one candidate per 150 bytes of CRM text: room for most texts without regrowing.
+        let mut alts = Vec::with_capacity(hay.len() / 128);
+        let mut groups = Vec::with_capacity(hay.len() / 128);
         let mut districts = Vec::new();
         let mut next = NextMatch::default();
         let mut at = 0;
@@ -573,6 +574,12 @@ impl Scanner {
     /// Extends the cursor's context words to cover the window around `s..e`. Candidates come in
     /// order, so each part of the text is searched for context words about once.
     fn keywords_near(&self, hay: &str, s: usize, e: usize, cursor: &mut KeywordCursor) {
+        // Words ending more than WINDOW_BEFORE before `s` count for no later candidate (they start
+        // at `s` or after): drop them now and then, keeping the last for where to search from.
+        if cursor.found.len() >= 64 {
+            let stale = cursor.found.partition_point(|k| k.end + WINDOW_BEFORE < s);
+            cursor.found.drain(..stale.min(cursor.found.len() - 1));
+        }
         let want_from = s.saturating_sub(WINDOW_BEFORE + KEYWORD_MAX);
         let from = floor_char(hay, want_from.max(cursor.searched_to.saturating_sub(KEYWORD_MAX)));
         let to = ceil_char(hay, e.saturating_add(WINDOW_AFTER + KEYWORD_MAX).min(hay.len()));
