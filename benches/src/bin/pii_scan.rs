@@ -4,11 +4,12 @@
 //! Arguments: `mixed` (default), `dense` or `notes` (the mixed corpus line by line); repetitions
 //! (default 1). Prints the findings count and bytes scanned.
 //!
-//! `pii_scan dump [labelled data dir] [random texts]` prints every finding (span, category, kind, confidence,
-//! validated) for a fixed set of texts instead: the labelled accuracy sets, 256 KiB of each bench
-//! corpus, 20,000 CRM texts of the test kit's generator and 20,000 (or the given number of) random mixtures of identifier,
-//! context-word and prose fragments (fixed seeds). Two scanner versions must print the same dump
-//! unless a finding changed on purpose: `diff` the outputs.
+//! `pii_scan dump [labelled data dir] [random texts] [email texts]` prints every finding (span,
+//! category, kind, confidence, validated) for a fixed set of texts instead: the labelled accuracy
+//! sets, 256 KiB of each bench corpus, 20,000 CRM texts of the test kit's generator, 20,000 (or the
+//! given number of) random mixtures of identifier, context-word and prose fragments, and 20,000 (or
+//! the given number of) random texts dense in `@`, dots and address characters (fixed seeds). Two
+//! scanner versions must print the same dump unless a finding changed on purpose: `diff` the outputs.
 #![allow(clippy::print_stdout)]
 
 use std::fmt::Write as _;
@@ -23,7 +24,8 @@ fn main() -> Result<(), pdpo_pii::Error> {
     if mode == "dump" {
         let dir = args.get(1).map_or("crates/pdpo-pii/tests/data", String::as_str);
         let random = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(20_000);
-        dump(&scanner, dir, random);
+        let emails = args.get(3).and_then(|n| n.parse().ok()).unwrap_or(20_000);
+        dump(&scanner, dir, random, emails);
         return Ok(());
     }
     let reps: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(1);
@@ -59,7 +61,7 @@ fn unmark(marked: &str) -> String {
     out
 }
 
-fn dump(scanner: &Scanner, dir: &str, random: u64) {
+fn dump(scanner: &Scanner, dir: &str, random: u64, emails: u64) {
     let mut texts: Vec<(String, String)> = Vec::new();
     for file in ["handwritten.jsonl", "generated.jsonl", "heldout.jsonl"] {
         let body = std::fs::read_to_string(format!("{dir}/{file}")).unwrap_or_default();
@@ -97,6 +99,9 @@ fn dump(scanner: &Scanner, dir: &str, random: u64) {
     }
     for i in 0..random {
         texts.push((format!("random:{i}"), random_text(i)));
+    }
+    for i in 0..emails {
+        texts.push((format!("email:{i}"), email_text(i)));
     }
     let mut out = String::new();
     for (name, text) in &texts {
@@ -253,6 +258,126 @@ fn random_text(seed: u64) -> String {
                 _ => char::from_u32(0xFF10 + next(0x40) as u32).unwrap_or('０'),
             };
             s.push(c);
+        }
+    }
+    s
+}
+
+/// A random text dense in what email addresses are made of, and in what borders them: local-part
+/// and domain characters, `@` (also full-width), dots, word characters that break a word start,
+/// non-ASCII letters, runs longer than the pattern's limits (64-byte local parts, 63-byte labels,
+/// six dotted labels), and identifiers and context words nearby.
+fn email_text(seed: u64) -> String {
+    let mut x: u64 = seed.wrapping_mul(0xA076_1D64_78BD_642F) ^ 0xE703_7ED1_A0B4_28DB;
+    let mut next = move |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    const CHARS: &[&str] = &[
+        "a",
+        "b",
+        "Z",
+        "k",
+        "0",
+        "7",
+        ".",
+        ".",
+        "@",
+        "@",
+        "-",
+        "_",
+        "%",
+        "+",
+        "'",
+        "!",
+        "#",
+        "/",
+        " ",
+        " ",
+        "\n",
+        ",",
+        ";",
+        ":",
+        "(",
+        ")",
+        "<",
+        ">",
+        "é",
+        "中",
+        "＠",
+        "．",
+        "ａ",
+        "１",
+        "\u{a0}",
+        "\u{3000}",
+        "com",
+        "hk",
+        "com.hk",
+        "gov",
+        "c",
+        "x1",
+        "-x",
+        ".co",
+        ".hk",
+        "mail",
+        "電郵",
+        "email: ",
+        "tel ",
+        "91234567",
+        "A123456(3)",
+        "Mr Chan",
+        "Mong Kok",
+        "192.168.1.10",
+        "12/F",
+        "jpg",
+        "png",
+        ".jpg",
+        "chan.tm",
+        "example",
+        "Peter Chan",
+        "15/03/1985",
+    ];
+    let mut s = String::new();
+    for _ in 0..(1 + next(40)) {
+        match next(16) {
+            // A run of one character past the pattern's limits.
+            0 => {
+                let c = CHARS[next(12) as usize];
+                for _ in 0..(55 + next(20)) {
+                    s.push_str(c);
+                }
+            }
+            // A long label or local part of mixed word characters.
+            1 => {
+                for _ in 0..(50 + next(30)) {
+                    s.push(char::from(b"abcXYZ0123-._"[next(13) as usize]));
+                }
+            }
+            // Many dotted labels.
+            2 => {
+                for _ in 0..(1 + next(9)) {
+                    s.push('.');
+                    for _ in 0..(1 + next(4)) {
+                        s.push(char::from(b"abhkZ9-"[next(7) as usize]));
+                    }
+                }
+            }
+            // A plausible address, perhaps glued to what comes before and after.
+            3 | 4 => {
+                const LOCAL: &[&str] = &["chan.tm", "a", "x_y", "peter+hk", "-a", ".a", "a..b", "a.", "%7"];
+                const DOMAIN: &[&str] = &["example", "x", "mail-1", "-x", "a_b", "gov", "b"];
+                const TLD: &[&str] = &["com", "hk", "c", "jpg", "png", "io1", "COM", "museum"];
+                s.push_str(LOCAL[next(LOCAL.len() as u64) as usize]);
+                s.push('@');
+                for _ in 0..(1 + next(3)) {
+                    s.push_str(DOMAIN[next(DOMAIN.len() as u64) as usize]);
+                    s.push('.');
+                }
+                s.push_str(TLD[next(TLD.len() as u64) as usize]);
+            }
+            _ => s.push_str(CHARS[next(CHARS.len() as u64) as usize]),
         }
     }
     s

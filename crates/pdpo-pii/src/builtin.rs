@@ -147,7 +147,7 @@ const MARKER_LEADS: [bool; 256] = {
 pub(crate) fn may_end_unit_or_street(hay: &str, at: usize, gap: usize) -> bool {
     let Some(before) = hay.as_bytes().get(..at) else { return false };
     let mut lo = at.saturating_sub(gap);
-    if let Some(p) = before.get(lo..).and_then(|w| w.iter().rposition(|b| matches!(b, b'\n' | b';' | b'.'))) {
+    if let Some(p) = before.get(lo..).and_then(|w| memchr::memrchr3(b'\n', b';', b'.', w)) {
         lo += p + 1;
     }
     let from = lo.saturating_sub(20);
@@ -292,9 +292,8 @@ impl Detector for Email {
         PiiCategory::Email
     }
     fn patterns(&self) -> Vec<String> {
-        vec![format!(
-            r"{SB}[A-Za-z0-9._%+\-]{{1,64}}@[A-Za-z0-9\-]{{1,63}}(?:\.[A-Za-z0-9\-]{{1,63}}){{1,6}}"
-        )]
+        // Searched from its `@` by the scanner rather than in its automaton (see `email`).
+        vec![crate::email::PATTERN.to_owned()]
     }
     fn assess(&self, c: &Candidate<'_>) -> Option<Assessment> {
         validate::email(c.as_str()).then(|| Assessment::new(false, 0.95, 0.99, 0.85))

@@ -42,6 +42,7 @@
 mod builtin;
 mod context;
 mod detector;
+mod email;
 mod error;
 mod inventory;
 pub mod jsonl;

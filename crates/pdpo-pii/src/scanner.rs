@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::builtin::{self, ANY_FAMILY, Family, Lead, SOLO};
 use crate::context::{self, Topic};
 use crate::detector::{Assessment, Candidate, Detector, Kind};
+use crate::email::{self, EmailCursor};
 use crate::normalize::Folded;
 use crate::{Error, Result};
 
@@ -80,9 +81,17 @@ struct Entry {
 }
 
 struct Inner {
-    /// Candidate shapes (and district names), leftmost-first.
+    /// Candidate shapes (and district names), leftmost-first, except the built-in email pattern.
     regex: Regex,
+    /// Every pattern in priority order: the candidate shapes, then the district names. Rivals and
+    /// priorities are in this numbering; `regex` numbers its patterns without the email pattern.
     roles: Vec<Role>,
+    /// The role of each of `regex`'s patterns.
+    role_of_pid: Vec<usize>,
+    /// Each role's pattern in `regex` (`None` for the email pattern).
+    pid_of_role: Vec<Option<PatternID>>,
+    /// The role of the built-in email pattern, searched by [`EmailCursor`] instead of `regex`.
+    email_role: Option<usize>,
     /// Context words, searched only in the windows around candidates.
     words: context::Words,
     /// Flat / floor / street / region markers, searched only before a district name.
@@ -185,6 +194,9 @@ impl ScannerBuilder {
         let mut entries = Vec::new();
         let mut patterns: Vec<String> = Vec::new();
         let mut roles = Vec::new();
+        let mut role_of_pid = Vec::new();
+        let mut pid_of_role = Vec::new();
+        let mut email_role = None;
         let mut extra_words = Vec::new();
         let customs = self.custom.into_iter().map(|d| (d, None));
         let builtins = self.builtins.into_iter().map(|b| (b.detector, Some((b.topics, b.shapes))));
@@ -193,6 +205,7 @@ impl ScannerBuilder {
                 .map_err(|_| Error::Build { message: "too many detectors".into() })?;
             let kind = det.kind();
             let pats = det.patterns();
+            let is_builtin = builtin.is_some();
             let (topics, shapes) = match builtin {
                 Some((topics, shapes)) => (topics.to_vec(), shapes),
                 None => {
@@ -205,8 +218,16 @@ impl ScannerBuilder {
                 let (lead, family) = shapes.get(local).copied().unwrap_or((Lead::Any, ANY_FAMILY));
                 let local =
                     u16::try_from(local).map_err(|_| Error::Build { message: "too many patterns".into() })?;
+                // The built-in email pattern is searched from its `@` (see `email`), not in `regex`.
+                if is_builtin && kind == Kind::Email && p == email::PATTERN && email_role.is_none() {
+                    email_role = Some(roles.len());
+                    pid_of_role.push(None);
+                } else {
+                    pid_of_role.push(Some(PatternID::new(patterns.len()).map_err(|_| too_many())?));
+                    role_of_pid.push(roles.len());
+                    patterns.push(p);
+                }
                 roles.push(Role::Candidate { detector: index, local, lead, family });
-                patterns.push(p);
             }
             entries.push(Entry { category: det.category(), kind, detector: det, topics });
         }
@@ -215,6 +236,8 @@ impl ScannerBuilder {
         for (topic, p) in builtin::address_patterns() {
             if topic == Topic::AddrDistrict {
                 if has_address {
+                    pid_of_role.push(Some(PatternID::new(patterns.len()).map_err(|_| too_many())?));
+                    role_of_pid.push(roles.len());
                     roles.push(Role::District);
                     patterns.push(p);
                 }
@@ -223,7 +246,7 @@ impl ScannerBuilder {
                 markers.push(p);
             }
         }
-        let regex = compile(&patterns).map_err(|e| pattern_error(&e, &roles, &entries))?;
+        let regex = compile(&patterns).map_err(|e| pattern_error(&e, &role_of_pid, &roles, &entries))?;
         let markers = compile(&markers).map_err(|e| Error::Build { message: e.to_string() })?;
         let words = context::Words::new(&extra_words).map_err(|message| Error::Build { message })?;
         let min_confidence = self.min_confidence.unwrap_or(0.5);
@@ -235,6 +258,9 @@ impl ScannerBuilder {
             inner: Arc::new(Inner {
                 regex,
                 roles,
+                role_of_pid,
+                pid_of_role,
+                email_role,
                 words,
                 markers,
                 marker_topics,
@@ -263,9 +289,14 @@ fn compile<P: AsRef<str>>(patterns: &[P]) -> Result<Regex, Box<meta::BuildError>
         .map_err(Box::new)
 }
 
-fn pattern_error(e: &meta::BuildError, roles: &[Role], entries: &[Entry]) -> Error {
+fn too_many() -> Error {
+    Error::Build { message: "too many patterns".into() }
+}
+
+fn pattern_error(e: &meta::BuildError, role_of_pid: &[usize], roles: &[Role], entries: &[Entry]) -> Error {
     if let Some(pid) = e.pattern()
-        && let Some(Role::Candidate { detector, local, .. }) = roles.get(pid.as_usize())
+        && let Some(role) = role_of_pid.get(pid.as_usize())
+        && let Some(Role::Candidate { detector, local, .. }) = roles.get(*role)
         && let Some(entry) = entries.get(usize::from(*detector))
     {
         return Error::Pattern {
@@ -311,6 +342,15 @@ struct KeywordCursor {
     searched_to: usize,
 }
 
+/// What [`Scanner::next_match`] remembers between calls in one scan.
+#[derive(Default)]
+struct NextMatch {
+    /// `regex`'s last answer, `(start, end, role)` (`None` inside: no match left), valid for
+    /// searches from up to its start.
+    regex: Option<Option<(usize, usize, usize)>>,
+    email: EmailCursor,
+}
+
 /// An accepted alternative at one position.
 struct Alt {
     detector: u16,
@@ -350,34 +390,12 @@ impl Scanner {
         let hay: &str = &folded.text;
         let mut caches = self.inner.caches.get();
         let (regex_cache, markers_cache) = &mut *caches;
+        // All candidates first, then all context words: each search's tables stay in the caches.
         let (alts, groups, districts) = self.first_pass(hay, regex_cache);
         let mut found = Vec::with_capacity(groups.len());
         let mut keywords = KeywordCursor::default();
-        for g in &groups {
-            let Some(alts) = alts.get(g.clone()) else { continue };
-            let (Some(s), Some(e)) = (alts.iter().map(|a| a.start).min(), alts.iter().map(|a| a.end).max())
-            else {
-                continue;
-            };
-            self.keywords_near(hay, s, e, &mut keywords);
-            let keywords = &keywords.found;
-            let best =
-                alts.iter().map(|a| (a, self.confidence(hay, a, keywords))).max_by(|(a, x), (b, y)| {
-                    x.total_cmp(y).then(a.assessment.validated.cmp(&b.assessment.validated))
-                });
-            let Some((alt, confidence)) = best else { continue };
-            if confidence < self.inner.min_confidence || alt.start >= alt.end {
-                continue;
-            }
-            let Some(entry) = self.inner.entries.get(usize::from(alt.detector)) else { continue };
-            found.push(Finding {
-                start: alt.start,
-                end: alt.end,
-                category: entry.category.clone(),
-                kind: entry.kind.clone(),
-                confidence,
-                validated: alt.assessment.validated,
-            });
+        for g in groups {
+            found.extend(alts.get(g).and_then(|alts| self.best(hay, alts, &mut keywords)));
         }
         let in_order = found.len();
         for d in districts {
@@ -403,16 +421,17 @@ impl Scanner {
     /// a real match inside it.
     fn first_pass(&self, hay: &str, cache: &mut Cache) -> (Vec<Alt>, Vec<Range<usize>>, Vec<Range<usize>>) {
         let inner = &*self.inner;
-        let mut alts = Vec::new();
-        let mut groups = Vec::new();
+        // About one candidate per 150 bytes of CRM text: room for most texts without regrowing.
+        let mut alts = Vec::with_capacity(hay.len() / 128);
+        let mut groups = Vec::with_capacity(hay.len() / 128);
         let mut districts = Vec::new();
+        let mut next = NextMatch::default();
         let mut at = 0;
         while at < hay.len() {
-            let Some(m) = inner.regex.search_with(cache, &Input::new(hay).range(at..)) else { break };
-            let (s, pid) = (m.start(), m.pattern().as_usize());
+            let Some((s, end, pid)) = self.next_match(hay, at, cache, &mut next) else { break };
             if let Some(Role::District) = inner.roles.get(pid) {
-                districts.push(s..m.end());
-                at = m.end().max(next_char(hay, s));
+                districts.push(s..end);
+                at = end.max(next_char(hay, s));
                 continue;
             }
             let lead = match hay.as_bytes().get(s) {
@@ -421,7 +440,7 @@ impl Scanner {
                 _ => Lead::Any,
             };
             let first = alts.len();
-            self.assess(hay, pid, s, m.end(), &mut alts);
+            self.assess(hay, pid, s, end, &mut alts);
             let accepted = alts.len() > first;
             let family = match inner.roles.get(pid) {
                 Some(Role::Candidate { family, .. }) => *family,
@@ -435,18 +454,13 @@ impl Scanner {
                     let q = q as usize;
                     let Some(role) = inner.roles.get(q) else { continue };
                     if !accepted && matches!(role, Role::District) {
-                        let input = Input::new(hay)
-                            .range(s..)
-                            .anchored(Anchored::Pattern(PatternID::new_unchecked(q)));
-                        if let Some(m2) = inner.regex.search_with(cache, &input) {
-                            districts.push(s..m2.end());
+                        if let Some(e2) = self.anchored(hay, s, q, cache) {
+                            districts.push(s..e2);
                         }
                         continue;
                     }
-                    let input =
-                        Input::new(hay).range(s..).anchored(Anchored::Pattern(PatternID::new_unchecked(q)));
-                    if let Some(m2) = inner.regex.search_with(cache, &input) {
-                        self.assess(hay, q, s, m2.end(), &mut alts);
+                    if let Some(e2) = self.anchored(hay, s, q, cache) {
+                        self.assess(hay, q, s, e2, &mut alts);
                     }
                 }
             }
@@ -469,6 +483,78 @@ impl Scanner {
         (alts, groups, districts)
     }
 
+    /// The leftmost-first match of every pattern at or after `at` (`at` never decreasing in one
+    /// scan), as `(start, end, role)`: the earlier of `regex`'s match and the email pattern's, the
+    /// pattern first in priority order when both start at the same place.
+    fn next_match(
+        &self,
+        hay: &str,
+        at: usize,
+        cache: &mut Cache,
+        next: &mut NextMatch,
+    ) -> Option<(usize, usize, usize)> {
+        let inner = &*self.inner;
+        // `regex`'s match from an earlier position is still the leftmost from `at` up to its start.
+        let from_regex = match next.regex {
+            Some(Some((s, _, _))) if s < at => None,
+            Some(m) => Some(m),
+            None => None,
+        };
+        let from_regex = from_regex.unwrap_or_else(|| {
+            inner.regex.search_with(cache, &Input::new(hay).range(at..)).and_then(|m| {
+                let role = inner.role_of_pid.get(m.pattern().as_usize())?;
+                Some((m.start(), m.end(), *role))
+            })
+        });
+        next.regex = Some(from_regex);
+        let from_email = match inner.email_role {
+            Some(role) => next.email.find(hay.as_bytes(), at).map(|(s, e)| (s, e, role)),
+            None => None,
+        };
+        match (from_regex, from_email) {
+            (Some(r), Some(e)) if e.0 < r.0 || e.0 == r.0 && e.2 < r.2 => Some(e),
+            (Some(r), _) => Some(r),
+            (None, e) => e,
+        }
+    }
+
+    /// The end of pattern `role`'s match starting at `s`, if any.
+    #[inline]
+    fn anchored(&self, hay: &str, s: usize, role: usize, cache: &mut Cache) -> Option<usize> {
+        let inner = &*self.inner;
+        if inner.email_role == Some(role) {
+            return email::match_at(hay.as_bytes(), s);
+        }
+        let pid = (*inner.pid_of_role.get(role)?)?;
+        let input = Input::new(hay).range(s..).anchored(Anchored::Pattern(pid));
+        inner.regex.search_with(cache, &input).map(|m| m.end())
+    }
+
+    /// The finding of one candidate position: the most confident of its longest accepted
+    /// alternatives in their context, if confident enough.
+    fn best(&self, hay: &str, alts: &[Alt], keywords: &mut KeywordCursor) -> Option<Finding> {
+        let s = alts.iter().map(|a| a.start).min()?;
+        let e = alts.iter().map(|a| a.end).max()?;
+        self.keywords_near(hay, s, e, keywords);
+        let keywords = &keywords.found;
+        let best = alts.iter().map(|a| (a, self.confidence(hay, a, keywords))).max_by(|(a, x), (b, y)| {
+            x.total_cmp(y).then(a.assessment.validated.cmp(&b.assessment.validated))
+        });
+        let (alt, confidence) = best?;
+        if confidence < self.inner.min_confidence || alt.start >= alt.end {
+            return None;
+        }
+        let entry = self.inner.entries.get(usize::from(alt.detector))?;
+        Some(Finding {
+            start: alt.start,
+            end: alt.end,
+            category: entry.category.clone(),
+            kind: entry.kind.clone(),
+            confidence,
+            validated: alt.assessment.validated,
+        })
+    }
+
     fn assess(&self, hay: &str, pid: usize, s: usize, e: usize, alts: &mut Vec<Alt>) {
         let Some(Role::Candidate { detector, local, .. }) = self.inner.roles.get(pid).copied() else {
             return;
@@ -488,6 +574,12 @@ impl Scanner {
     /// Extends the cursor's context words to cover the window around `s..e`. Candidates come in
     /// order, so each part of the text is searched for context words about once.
     fn keywords_near(&self, hay: &str, s: usize, e: usize, cursor: &mut KeywordCursor) {
+        // Words ending more than WINDOW_BEFORE before `s` count for no later candidate (they start
+        // at `s` or after): drop them now and then, keeping the last for where to search from.
+        if cursor.found.len() >= 64 {
+            let stale = cursor.found.partition_point(|k| k.end + WINDOW_BEFORE < s);
+            cursor.found.drain(..stale.min(cursor.found.len() - 1));
+        }
         let want_from = s.saturating_sub(WINDOW_BEFORE + KEYWORD_MAX);
         let from = floor_char(hay, want_from.max(cursor.searched_to.saturating_sub(KEYWORD_MAX)));
         let to = ceil_char(hay, e.saturating_add(WINDOW_AFTER + KEYWORD_MAX).min(hay.len()));

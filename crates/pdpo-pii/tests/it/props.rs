@@ -83,6 +83,21 @@ fn pathological_inputs_finish() {
 }
 
 #[test]
+fn email_search_on_many_ats_finishes() {
+    // The `@`-driven email search looks at each `@` once and at most 64 bytes before it: linear on
+    // 10 MB of `@`, of `a@a@…` and of near-misses (no timing assert).
+    let s = scanner();
+    assert!(s.scan(&"@".repeat(10_000_000)).is_empty());
+    assert!(s.scan(&"a@".repeat(5_000_000)).is_empty());
+    let near = format!("{}@", "a.".repeat(40)).repeat(100_000);
+    check_spans(&near).unwrap();
+    let dotted = format!("x@{}", "b.".repeat(20)).repeat(200_000);
+    check_spans(&dotted).unwrap();
+    let many = "a@b.cc ".repeat(500_000);
+    assert_eq!(s.scan(&many).len(), 500_000);
+}
+
+#[test]
 fn finding_debug_never_shows_the_value() {
     let text = "HKID A123456(3) tel 9123 4567 chan@example.com";
     let found = scanner().scan(text);
