@@ -12,6 +12,13 @@
 
 use std::time::Instant;
 
+/// With the `mimalloc` feature: records are built on the loader's generator thread and freed on
+/// this one, which glibc's allocator handles poorly (a quarter of the load's CPU time in
+/// `malloc`/`free` and their consolidation); the allocator is the application's choice.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use pdpo_bench::{NullBlobs, cpu_secs, sqlite_store};
 use pdpo_core::{DataStore, Key};
 use pdpo_testkit::{Generator, load};

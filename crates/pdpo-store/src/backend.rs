@@ -128,6 +128,19 @@ pub(crate) fn bind_sqlite<'q>(
     q
 }
 
+/// A SQLite statement with its values bound, ready to hand to the driver.
+#[cfg(feature = "sqlite")]
+pub(crate) type SqliteQuery = sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
+
+/// `sql` bound for SQLite, kept prepared if `kept` (see [`Handle::execute_once`] for when not):
+/// building the driver's arguments ahead of time lets a caller do it while another statement
+/// runs.
+#[cfg(feature = "sqlite")]
+pub(crate) fn sqlite_query(sql: Sql, kept: bool) -> SqliteQuery {
+    let (text, binds) = sql.finish();
+    bind_sqlite(sqlx::query(text), binds).persistent(kept)
+}
+
 /// Binds on PostgreSQL. The statement is not kept prepared unless the caller says so: a caller
 /// that does must make sure the text fixes the binds' types (see [`Sql::finish_signed`]).
 #[cfg(feature = "postgres")]
@@ -261,6 +274,17 @@ impl Handle {
             Conn::Postgres(c) => {
                 Ok(bind_pg(sqlx::query(text), binds).persistent(true).execute(c).await?.rows_affected())
             }
+        }
+    }
+
+    /// Runs a SQLite statement already bound (see [`sqlite_query`]); returns the number of rows
+    /// affected.
+    #[cfg(feature = "sqlite")]
+    pub(crate) async fn execute_sqlite(&mut self, query: SqliteQuery) -> Result<u64, sqlx::Error> {
+        match self.conn() {
+            Conn::Sqlite(c) => Ok(query.execute(c).await?.rows_affected()),
+            #[allow(unreachable_patterns)]
+            _ => Err(sqlx::Error::Protocol("a SQLite statement on another database".into())),
         }
     }
 

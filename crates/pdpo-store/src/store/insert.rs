@@ -27,6 +27,8 @@ use pdpo_core::{Identifier, Record, RecordRef, ReferenceBy, StoreError, Value};
 use super::bulk::{Bulk, Savepoint, bulk_column, execute_bulk, is_constraint, unnest_from, unnested};
 use super::{FastMap, SqlStore, Table};
 use crate::backend::{Handle, overlap};
+#[cfg(feature = "sqlite")]
+use crate::backend::{SqliteQuery, sqlite_query};
 use crate::column::to_bind;
 use crate::error::store_error;
 use crate::sql::{Bind, Dialect, Sql, invalid};
@@ -144,27 +146,27 @@ impl SqlStore {
         let mut slots: Vec<Option<(RecordRef, Record)>> = inserts.into_iter().map(Some).collect();
         let mut queue = order.into_iter().filter_map(move |i| slots[i].take());
         let mut carry = None;
-        let mut batch = self.next_batch(&mut queue, &mut carry, tenant)?;
-        while !batch.is_empty() {
+        let mut next = self.next_batch(&mut queue, &mut carry, tenant)?;
+        while let Some(batch) = next {
             self.step(fail_at, n)?;
-            let (done, next) =
-                overlap(self.insert_batch(h, &batch), || self.next_batch(&mut queue, &mut carry, tenant))
+            let (done, following) =
+                overlap(self.insert_batch(h, batch), || self.next_batch(&mut queue, &mut carry, tenant))
                     .await;
             done?;
-            batch = next?;
+            next = following?;
         }
         Ok(total)
     }
 
-    /// Prepares the rows of the next statement from `queue`: one entity, one column list, up to
-    /// [`MAX_ROWS`] and the bind limit. A prepared row that starts another statement waits in
-    /// `carry`.
+    /// Prepares the next statement from `queue`: rows of one entity with one column list, up to
+    /// [`MAX_ROWS`] and the bind limit, and the statement that inserts them. A prepared row that
+    /// starts another statement waits in `carry`. `None` once `queue` and `carry` are empty.
     fn next_batch(
         &self,
         queue: &mut impl Iterator<Item = (RecordRef, Record)>,
         carry: &mut Option<Row>,
         tenant: Option<&str>,
-    ) -> Result<Vec<Row>, StoreError> {
+    ) -> Result<Option<Batch>, StoreError> {
         let max_binds = self.inner.dialect.max_binds();
         let mut batch: Vec<Row> = carry.take().into_iter().collect();
         let full = |batch: &[Row]| {
@@ -184,7 +186,11 @@ impl SqlStore {
                 _ => batch.push(row),
             }
         }
-        Ok(batch)
+        if batch.is_empty() {
+            return Ok(None);
+        }
+        let statement = self.insert_statement(&batch)?;
+        Ok(Some(Batch { rows: batch, statement }))
     }
 
     /// `INSERT INTO table (cols) VALUES (...), (...)` for rows of one entity with one column list.
@@ -213,7 +219,8 @@ impl SqlStore {
     }
 
     /// Runs one (multi-row) insert; on a constraint violation, names the record at fault.
-    async fn insert_batch(&self, h: &mut Handle, rows: &[Row]) -> Result<(), StoreError> {
+    async fn insert_batch(&self, h: &mut Handle, batch: Batch) -> Result<(), StoreError> {
+        let Batch { rows, statement } = batch;
         let Some(first) = rows.first() else { return Ok(()) };
         let table = self.table(&first.target.entity)?;
         let what = || {
@@ -226,28 +233,18 @@ impl SqlStore {
         let savepoint = Savepoint::open(h, self.inner.dialect, rows.len())
             .await
             .map_err(|e| store_error(&e, &what(), false))?;
-        // PostgreSQL takes a run as one `INSERT .. SELECT FROM unnest(..)` whose text does not depend
-        // on the row count. On SQLite, full statements recur from one change set to the next and stay
-        // prepared; the odd-sized rest of a run rarely recurs, so it is not cached (see
-        // `Handle::execute_once`).
-        let bulk = if self.inner.dialect == Dialect::Postgres { unnest_insert(table, rows) } else { None };
-        let run = match bulk {
-            Some(bulk) => execute_bulk(h, bulk).await,
-            None => {
-                let full = MAX_ROWS.min(self.inner.dialect.max_binds() / first.cols.len().max(1));
-                let sql = self.insert_sql(table, rows);
-                if rows.len() == full || rows.len() == 1 {
-                    h.execute(sql).await
-                } else {
-                    h.execute_once(sql).await
-                }
-            }
+        let run = match statement {
+            Statement::Bulk(bulk) => execute_bulk(h, bulk).await,
+            Statement::Kept(sql) => h.execute(sql).await,
+            Statement::Once(sql) => h.execute_once(sql).await,
+            #[cfg(feature = "sqlite")]
+            Statement::Sqlite(query) => h.execute_sqlite(query).await,
         };
         let Err(err) = run else {
             return savepoint.release(h).await.map_err(|e| store_error(&e, &what(), false));
         };
         if rows.len() > 1 && is_constraint(&err) && savepoint.recover(h).await {
-            for row in rows {
+            for row in &rows {
                 if let Err(e) = h.execute(self.insert_sql(table, std::slice::from_ref(row))).await {
                     return Err(store_error(&e, &format!("inserting {}", row.target), false));
                 }
@@ -255,6 +252,46 @@ impl SqlStore {
         }
         Err(store_error(&err, &what(), false))
     }
+
+    /// The statement that inserts `rows` (one entity, one column list).
+    ///
+    /// PostgreSQL takes a run as one `INSERT .. SELECT FROM unnest(..)` whose text does not
+    /// depend on the row count. On SQLite, full statements recur from one change set to the next
+    /// and stay prepared; the odd-sized rest of a run rarely recurs, so it is not cached (see
+    /// `Handle::execute_once`).
+    fn insert_statement(&self, rows: &[Row]) -> Result<Statement, StoreError> {
+        let Some(first) = rows.first() else { return Err(invalid("an insert statement needs a row".into())) };
+        let table = self.table(&first.target.entity)?;
+        if self.inner.dialect == Dialect::Postgres
+            && let Some(bulk) = unnest_insert(table, rows)
+        {
+            return Ok(Statement::Bulk(bulk));
+        }
+        let full = MAX_ROWS.min(self.inner.dialect.max_binds() / first.cols.len().max(1));
+        let sql = self.insert_sql(table, rows);
+        let kept = rows.len() == full || rows.len() == 1;
+        #[cfg(feature = "sqlite")]
+        if self.inner.dialect == Dialect::Sqlite {
+            return Ok(Statement::Sqlite(sqlite_query(sql, kept)));
+        }
+        Ok(if kept { Statement::Kept(sql) } else { Statement::Once(sql) })
+    }
+}
+
+/// The rows of one insert statement, and the statement.
+struct Batch {
+    rows: Vec<Row>,
+    statement: Statement,
+}
+
+/// An insert statement: kept prepared, run once, a PostgreSQL bulk statement, or a SQLite
+/// statement already bound (so binding, too, happens while the previous statement runs).
+enum Statement {
+    Kept(Sql),
+    Once(Sql),
+    Bulk(Bulk),
+    #[cfg(feature = "sqlite")]
+    Sqlite(SqliteQuery),
 }
 
 /// The PostgreSQL bulk insert of `rows` (one entity, one column list), or `None` on SQLite,
