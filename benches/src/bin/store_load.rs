@@ -23,7 +23,7 @@ use pdpo_bench::{NullBlobs, cpu_secs, sqlite_store};
 use pdpo_core::{DataStore, Key};
 use pdpo_testkit::{Generator, load};
 
-/// Records per change set (pdpo-testkit's `DEFAULT_BATCH`).
+/// Records per change set by default (pdpo-testkit's `DEFAULT_BATCH`); `--batch N` changes it.
 const BATCH: usize = 5_000;
 
 /// Peak resident set size in MiB (`VmHWM`), if the platform reports it.
@@ -43,14 +43,14 @@ fn cpu_note(start: Option<f64>, records: usize) -> String {
     }
 }
 
-async fn run(contacts: u64, indexes_first: bool) {
+async fn run(contacts: u64, indexes_first: bool, batch: usize) {
     let dir = tempfile::tempdir().unwrap();
     let ddl = if indexes_first { pdpo_testkit::SQLITE_DDL } else { pdpo_testkit::SQLITE_TABLES };
     let store = sqlite_store(dir.path(), "crm", ddl, pdpo_testkit::schema()).await.unwrap();
     let generator = Generator::with_default_seed(contacts);
     let cpu = cpu_secs();
     let start = Instant::now();
-    let stats = load(&generator, &store, &NullBlobs, BATCH).await.unwrap();
+    let stats = load(&generator, &store, &NullBlobs, batch).await.unwrap();
     if !indexes_first {
         let pdpo_store::Pool::Sqlite(pool) = store.pool() else { unreachable!("a SQLite store") };
         pdpo_store::sqlx::raw_sql(pdpo_testkit::SQLITE_INDEXES).execute(pool).await.unwrap();
@@ -92,11 +92,20 @@ async fn run(contacts: u64, indexes_first: bool) {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let indexes_first = args.iter().any(|a| a == "--indexes-first");
-    let sizes: Vec<u64> =
-        args.iter().filter(|a| !a.starts_with("--")).map(|a| a.parse().expect("a contact count")).collect();
+    let batch = args
+        .iter()
+        .position(|a| a == "--batch")
+        .and_then(|i| args.get(i + 1))
+        .map_or(BATCH, |n| n.parse().expect("a batch size"));
+    let sizes: Vec<u64> = args
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| !a.starts_with("--") && (*i == 0 || args[i - 1] != "--batch"))
+        .map(|(_, a)| a.parse().expect("a contact count"))
+        .collect();
     let sizes = if sizes.is_empty() { vec![10_000, 100_000] } else { sizes };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     for n in sizes {
-        rt.block_on(run(n, indexes_first));
+        rt.block_on(run(n, indexes_first, batch));
     }
 }
