@@ -127,16 +127,20 @@ fn dump(scanner: &Scanner, dir: &str, random: u64, emails: u64) {
     print!("{out}");
 }
 
-/// A random mixture of fragments that stress the scanner's edges: identifiers glued to Chinese or
-/// letters, full-width forms, context words, district names, digit and letter runs.
-fn random_text(seed: u64) -> String {
-    let mut x: u64 = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
-    let mut next = move |n: u64| {
+/// A xorshift generator from state `x`: each call gives a number below its argument.
+fn xorshift(mut x: u64) -> impl FnMut(u64) -> u64 {
+    move |n: u64| {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
         x % n
-    };
+    }
+}
+
+/// A random mixture of fragments that stress the scanner's edges: identifiers glued to Chinese or
+/// letters, full-width forms, context words, district names, digit and letter runs.
+fn random_text(seed: u64) -> String {
+    let mut next = xorshift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03);
     const FRAGS: &[&str] = &[
         "HKID ",
         "A123456(3)",
@@ -268,13 +272,7 @@ fn random_text(seed: u64) -> String {
 /// non-ASCII letters, runs longer than the pattern's limits (64-byte local parts, 63-byte labels,
 /// six dotted labels), and identifiers and context words nearby.
 fn email_text(seed: u64) -> String {
-    let mut x: u64 = seed.wrapping_mul(0xA076_1D64_78BD_642F) ^ 0xE703_7ED1_A0B4_28DB;
-    let mut next = move |n: u64| {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x % n
-    };
+    let mut next = xorshift(seed.wrapping_mul(0xA076_1D64_78BD_642F) ^ 0xE703_7ED1_A0B4_28DB);
     const CHARS: &[&str] = &[
         "a",
         "b",
