@@ -149,8 +149,10 @@ pub(crate) async fn run(g: &Global, a: &DemoArgs, out: &Out) -> Result<ExitCode>
         .with_actor(open::actor("dpo-demo")?)
         .with_policy(policy);
     let bar = out.progress(generator.contacts().unsigned_abs(), "loading contacts");
-    let groups = generator.groups().inspect(|_| bar.inc(1));
-    let stats = pdpo_testkit::load::load_groups(ws.store(), ws.blobs(), &generator, groups, 5000).await?;
+    let stats = pdpo_testkit::load_with_progress(&generator, ws.store(), ws.blobs(), 5000, |s| {
+        bar.set_position(s.groups);
+    })
+    .await?;
     create_indexes(&pool).await?;
     bar.finish_and_clear();
     out.say(format!(

@@ -106,7 +106,7 @@ pub use generate::{
     Activity, Blob, COMPANY_EVERY, ContactGroup, DEFAULT_SEED, DUPLICATE_RATE, DuplicateKind, DuplicatePair,
     Generator, Groups, ID_STRIDE, REFERENCE_NOW_SECS, STAFF_COUNT, TextPii, entity, reference_now,
 };
-pub use load::{LoadStats, Loaded, load, load_memory};
+pub use load::{LoadStats, Loaded, load, load_memory, load_with_progress};
 pub use text::PiiSpan;
 
 /// The sample CRM's `pdpo.toml`.

@@ -43,6 +43,18 @@ pub async fn load<D: DataStore, B: BlobStore>(
     blobs: &B,
     batch: usize,
 ) -> Result<LoadStats, StoreError> {
+    load_with_progress(generator, store, blobs, batch, |_| {}).await
+}
+
+/// Like [`load`], calling `progress` with the running totals after each change set (for a
+/// progress bar: [`LoadStats::groups`] counts the contacts loaded so far).
+pub async fn load_with_progress<D: DataStore, B: BlobStore>(
+    generator: &Generator,
+    store: &D,
+    blobs: &B,
+    batch: usize,
+    mut progress: impl FnMut(&LoadStats),
+) -> Result<LoadStats, StoreError> {
     let (tx, rx) = flume::bounded(AHEAD);
     let g = generator.clone();
     let producer = std::thread::Builder::new()
@@ -65,6 +77,7 @@ pub async fn load<D: DataStore, B: BlobStore>(
             outcome = Err(e);
             break;
         }
+        progress(&stats);
     }
     drop(rx);
     if let Err(panic) = producer.join() {

@@ -561,3 +561,36 @@ fn generated_identifiers_pass_the_production_validators() {
     assert!(hkids > 100, "only {hkids} HKIDs generated");
     assert!(cards > 0, "no card numbers generated in free text");
 }
+
+/// `load` (generation on its own thread) writes what `load_memory` (generation on the caller's
+/// thread) writes, record for record, and reports progress after every change set.
+#[test]
+fn threaded_load_matches_load_memory() {
+    let generator = Generator::new(300, SEED);
+    let reference = load_memory(&generator).unwrap();
+    let store = pdpo_core::MemoryStore::new(schema());
+    let blobs = pdpo_core::MemoryBlobStore::new();
+    let mut seen = Vec::new();
+    let stats = block_on(pdpo_testkit::load_with_progress(&generator, &store, &blobs, 1_000, |s| {
+        seen.push((s.groups, s.change_sets));
+    }))
+    .unwrap();
+    assert_eq!(stats, reference_stats(&generator, 1_000));
+    assert_eq!(seen.len() as u64, stats.change_sets);
+    assert!(seen.windows(2).all(|w| w[0].0 < w[1].0), "{seen:?}");
+    assert_eq!(seen.last().map(|s| s.0), Some(300));
+    for e in schema().entities() {
+        let name = e.name.as_str();
+        assert_eq!(store.count(name), reference.store.count(name), "{name}");
+        let page = block_on(store.scan_page(name, None, 100_000)).unwrap().records;
+        let want = block_on(reference.store.scan_page(name, None, 100_000)).unwrap().records;
+        assert_eq!(page, want, "{name}");
+    }
+}
+
+/// What `load_groups` (on this thread) reports for the same load.
+fn reference_stats(generator: &Generator, batch: usize) -> pdpo_testkit::LoadStats {
+    let store = pdpo_core::MemoryStore::new(schema());
+    let blobs = pdpo_core::MemoryBlobStore::new();
+    block_on(pdpo_testkit::load::load_groups(&store, &blobs, generator, generator.groups(), batch)).unwrap()
+}
