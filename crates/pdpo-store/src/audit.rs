@@ -644,15 +644,17 @@ impl AppendAfter {
     ///
     /// `data` must hold `WITH d AS (<a data-modifying statement> RETURNING 1)`; this appends
     /// `, h AS (UPDATE head .. RETURNING 1), i AS (INSERT .. SELECT .. FROM unnest(..), h
-    /// RETURNING 1) SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM i)`: the head
-    /// written where it still equals the known one (the row is locked and the condition
-    /// rechecked, as in [`write_head_and_rows`]), the rows inserted only if it was.
+    /// RETURNING 1) SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM h), (SELECT count(*)
+    /// FROM i)`: the head written where it still equals the known one (the row is locked and the
+    /// condition rechecked, as in [`write_head_and_rows`]), the rows inserted only if it was. A
+    /// head written without all its rows is refused (the transaction must roll back).
     pub(crate) async fn run(
         self,
         conn: &mut Conn<'_>,
         mut data: Sql,
         what: &str,
     ) -> Result<(u64, Option<Head>), StoreError> {
+        #[allow(irrefutable_let_patterns)]
         let Conn::Postgres(c) = conn else {
             return Err(StoreError::new(StoreErrorKind::Backend, "a fused audit append needs PostgreSQL"));
         };
@@ -663,17 +665,25 @@ impl AppendAfter {
         data.push(" (month, idx, recorded_at, prev, hash, body) SELECT ").int(month_key(self.month));
         let first = data.bind_count() + 1;
         push_entry_unnest(&mut data, first);
-        data.push(", h RETURNING 1) SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM i)");
+        data.push(
+            ", h RETURNING 1) SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM h), (SELECT count(*) FROM i)",
+        );
         let counts = match with_entries(data, &self.rows) {
-            Ok(q) => q
-                .fetch_one(&mut **c)
-                .await
-                .and_then(|r| Ok((r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?))),
+            Ok(q) => q.fetch_one(&mut **c).await.and_then(|r| {
+                Ok((r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?, r.try_get::<i64, _>(2)?))
+            }),
             Err(e) => Err(e),
         };
-        let (changed, inserted) = counts.map_err(|e| store_error(&e, what, false))?;
-        let appended = usize::try_from(inserted).is_ok_and(|n| n == self.rows.len());
-        Ok((u64::try_from(changed).unwrap_or(0), appended.then_some(self.head)))
+        let (changed, head_written, inserted) = counts.map_err(|e| store_error(&e, what, false))?;
+        let all = usize::try_from(inserted).is_ok_and(|n| n == self.rows.len());
+        match (head_written, all) {
+            (0, _) => Ok((u64::try_from(changed).unwrap_or(0), None)),
+            (1, true) => Ok((u64::try_from(changed).unwrap_or(0), Some(self.head))),
+            _ => Err(corrupt(format!(
+                "audit log: the append wrote the head and {inserted} of {} entries",
+                self.rows.len()
+            ))),
+        }
     }
 }
 
@@ -749,6 +759,12 @@ impl SqlAuditStore {
     }
 
     /// Records `head` as committed (called after the commit of an append that returned it).
+    /// Forgets the committed head (it moved under this handle): the next append reads it under
+    /// lock instead of trying the known one first.
+    pub(crate) fn forget(&self) {
+        *self.inner.known.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
     pub(crate) fn remember(&self, head: Head) {
         *self.inner.known.lock().unwrap_or_else(PoisonError::into_inner) = Some(head);
     }

@@ -64,8 +64,8 @@ pub(crate) enum Bind {
     Bool(bool),
     Int(i64),
     Float(f64),
-    /// Text, shared: a statement and the rows kept to replay it hold one copy, and the driver
-    /// binds it without another.
+    /// Text, shared: a statement and the rows kept to replay it hold one copy (SQLite's driver
+    /// binds it without another; PostgreSQL encodes it into the message).
     Text(std::sync::Arc<str>),
     Bytes(Vec<u8>),
     Uuid(uuid::Uuid),

@@ -330,8 +330,10 @@ impl SqlStore {
     /// Testing aid: the next change set fails just before its statement number `at` (0-based,
     /// counting data statements, then the event statements (with an audit log: head lock, seal,
     /// partition, rows, head write; or, when the log's handle knows the committed head and the
-    /// events stay in its month, head write then rows), then outbox inserts), after the earlier
-    /// statements ran, as if the backend failed there. Cleared after one use.
+    /// events stay in its month, head write and rows as one statement), then outbox inserts),
+    /// after the earlier statements ran, as if the backend failed there. Cleared after one use.
+    /// On PostgreSQL with a known head, a change set of one update and its events is one
+    /// statement in all.
     ///
     /// Consecutive inserts are written as multi-row statements, so a run of inserts counts one
     /// statement per entity and column list (at most 1,000 rows each), not one per record;
@@ -714,8 +716,10 @@ impl SqlStore {
         }
         *head = match appended {
             Some(new) => Some(new),
-            // Another writer moved the head: append the usual way, in this transaction.
+            // Another writer moved the head: append the usual way, in this transaction, reading the
+            // head under lock (the known one is stale).
             None => {
+                log.forget();
                 write_events(h, Dialect::Postgres, &self.events, &cs.events, &mut || {
                     self.step(fail_at, &mut n)
                 })

@@ -149,9 +149,14 @@ impl SqlStore {
         let mut next = self.next_batch(&mut queue, &mut carry, tenant)?;
         while let Some(batch) = next {
             self.step(fail_at, n)?;
-            let (done, following) =
-                overlap(self.insert_batch(h, batch), || self.next_batch(&mut queue, &mut carry, tenant))
-                    .await;
+            // Opened first, so that what overlaps the next batch's preparation is the insert itself.
+            let savepoint = Savepoint::open(h, self.inner.dialect, batch.rows.len())
+                .await
+                .map_err(|e| store_error(&e, &batch.what(), false))?;
+            let (done, following) = overlap(self.insert_batch(h, batch, savepoint), || {
+                self.next_batch(&mut queue, &mut carry, tenant)
+            })
+            .await;
             done?;
             next = following?;
         }
@@ -219,20 +224,17 @@ impl SqlStore {
     }
 
     /// Runs one (multi-row) insert; on a constraint violation, names the record at fault.
-    async fn insert_batch(&self, h: &mut Handle, batch: Batch) -> Result<(), StoreError> {
+    async fn insert_batch(
+        &self,
+        h: &mut Handle,
+        batch: Batch,
+        savepoint: Savepoint,
+    ) -> Result<(), StoreError> {
+        let what = batch.what();
         let Batch { rows, statement } = batch;
         let Some(first) = rows.first() else { return Ok(()) };
         let table = self.table(&first.target.entity)?;
-        let what = || {
-            if rows.len() == 1 {
-                format!("inserting {}", first.target)
-            } else {
-                format!("inserting {} `{}` records (the first {})", rows.len(), table.entity, first.target)
-            }
-        };
-        let savepoint = Savepoint::open(h, self.inner.dialect, rows.len())
-            .await
-            .map_err(|e| store_error(&e, &what(), false))?;
+        let what = || what.clone();
         let run = match statement {
             Statement::Bulk(bulk) => execute_bulk(h, bulk).await,
             Statement::Kept(sql) => h.execute(sql).await,
@@ -282,6 +284,22 @@ impl SqlStore {
 struct Batch {
     rows: Vec<Row>,
     statement: Statement,
+}
+
+impl Batch {
+    /// What the statement does, for errors: record references, never values.
+    fn what(&self) -> String {
+        match &self.rows[..] {
+            [one] => format!("inserting {}", one.target),
+            [first, ..] => format!(
+                "inserting {} `{}` records (the first {})",
+                self.rows.len(),
+                first.target.entity,
+                first.target
+            ),
+            [] => String::new(),
+        }
+    }
 }
 
 /// An insert statement: kept prepared, run once, a PostgreSQL bulk statement, or a SQLite

@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 
 use pdpo_core::{Identifier, RecordRef, StoreError, Value};
 
-use super::bulk::{Bulk, Savepoint, bulk_column, execute_bulk, is_constraint, unnest_from, unnested};
+use super::bulk::{Bulk, Savepoint, bulk_column, execute_bulk, unnest_from, unnested};
 use super::insert::MAX_ROWS;
 use super::{FastMap, SqlStore, Table, not_found};
 use crate::backend::Handle;
@@ -164,7 +164,8 @@ impl SqlStore {
                 n
             }
             Err(e) => {
-                if rows.len() > 1 && is_constraint(&e) && savepoint.recover(h).await {
+                // Any database error (a constraint, a trigger's abort, a type check): name the row.
+                if rows.len() > 1 && matches!(e, sqlx::Error::Database(_)) && savepoint.recover(h).await {
                     // Name the record at fault: replay the rows one by one.
                     for row in rows {
                         h.execute(self.update_one_sql(table, row, tenant)?)

@@ -383,3 +383,46 @@ async fn postgres_stale_known_heads_rechain() {
     stale_known_heads_rechain(schemas.harness().open(&fixture_schema(false), None).await).await;
     schemas.drop_all().await;
 }
+
+/// Inserts are checked batch by batch while the previous statement runs: a bad record in a later
+/// batch fails the change set after earlier statements ran, and nothing is left behind; a
+/// statement's own failure in an earlier batch wins over a bad record prepared after it.
+async fn later_batches_fail_cleanly(s: SqlStore) {
+    let mut load = ChangeSet::new();
+    for r in records() {
+        load.insert(r);
+    }
+    s.apply(load).await.unwrap();
+    let before = dump(&s).await;
+    let orders = |bad_at: Option<i64>, missing_parent_at: Option<i64>| {
+        let mut cs = ChangeSet::new();
+        for i in 0..1_500 {
+            let person = if Some(i) == missing_parent_at { 777 } else { 1 + i % 4 };
+            let r = Record::new(id("orders"), Key::from(5_000 + i)).with("person_id", person);
+            cs.insert(if Some(i) == bad_at { r.with("nope", 1) } else { r });
+        }
+        cs
+    };
+    let err = s.apply(orders(Some(1_200), None)).await.unwrap_err();
+    assert_eq!(err.kind(), StoreErrorKind::Invalid, "{err}");
+    assert!(err.to_string().contains("nope"), "{err}");
+    assert_eq!(dump(&s).await, before);
+    let err = s.apply(orders(Some(1_200), Some(10))).await.unwrap_err();
+    assert_eq!(err.kind(), StoreErrorKind::MissingReference, "{err}");
+    assert!(err.to_string().contains("orders[5010]"), "{err}");
+    assert_eq!(dump(&s).await, before);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn sqlite_later_insert_batches_fail_cleanly() {
+    let h = SqliteHarness::new();
+    later_batches_fail_cleanly(h.open(&fixture_schema(false), None).await).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn postgres_later_insert_batches_fail_cleanly() {
+    let Some(admin) = pg_admin().await else { return };
+    let schemas = PgSchemas::new(admin);
+    later_batches_fail_cleanly(schemas.harness().open(&fixture_schema(false), None).await).await;
+    schemas.drop_all().await;
+}
