@@ -594,3 +594,22 @@ fn reference_stats(generator: &Generator, batch: usize) -> pdpo_testkit::LoadSta
     let blobs = pdpo_core::MemoryBlobStore::new();
     block_on(pdpo_testkit::load::load_groups(&store, &blobs, generator, generator.groups(), batch)).unwrap()
 }
+
+/// A store error mid-load ends `load`: the error is returned, the generator thread stops (the
+/// call returns rather than hanging on a full channel), and what was written before stays.
+#[test]
+fn threaded_load_stops_at_a_store_error() {
+    let generator = Generator::new(300, SEED);
+    let store = pdpo_core::MemoryStore::new(schema());
+    let blobs = pdpo_core::MemoryBlobStore::new();
+    let mut seen = Vec::new();
+    let result = block_on(pdpo_testkit::load_with_progress(&generator, &store, &blobs, 200, |s| {
+        seen.push(s.groups);
+        // The change set after the first one fails at its first change.
+        store.inject_failure_at(0);
+    }));
+    let err = result.expect_err("the second change set fails");
+    assert!(err.to_string().contains("injected"), "{err}");
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(store.count("contacts") as u64, seen[0]);
+}
