@@ -421,13 +421,10 @@ async fn write_head_and_rows(
     match conn {
         #[cfg(feature = "postgres")]
         Conn::Postgres(c) => {
-            sql.push("WITH h AS (");
-            head_update_if(&mut sql, known, new)?;
-            sql.push(" RETURNING 1) INSERT INTO ").ident(&table);
-            sql.push(" (month, idx, recorded_at, prev, hash, body) SELECT ").int(month_key(month));
-            let first = sql.bind_count() + 1;
-            push_entry_unnest(&mut sql, first);
-            sql.push(", h");
+            sql.push("WITH ");
+            push_head_cte(&mut sql, known, new)?;
+            sql.push(" ");
+            push_entries_after_head(&mut sql, &table, month);
             let inserted =
                 execute_with_entries(c, sql, rows).await.map_err(|e| store_error(&e, &what, false))?;
             Ok(Some(inserted == rows.len() as u64))
@@ -572,6 +569,28 @@ async fn insert_rows_pg(
         .map_err(|e| store_error(&e, &format!("appending to the audit partition of {month}"), false))
 }
 
+/// Appends `h AS (UPDATE head .. RETURNING 1)`: the PostgreSQL head write of the fast path as a
+/// CTE named `h`, one row where the stored head still equals `known` (see [`head_update_if`]).
+#[cfg(feature = "postgres")]
+fn push_head_cte(sql: &mut Sql, known: &Head, new: &Head) -> Result<(), StoreError> {
+    sql.push("h AS (");
+    head_update_if(sql, known, new)?;
+    sql.push(" RETURNING 1)");
+    Ok(())
+}
+
+/// Appends `INSERT INTO <month's partition> (..) SELECT <month>, u.idx, .. FROM unnest(..), h`:
+/// the entry rows, inserted only if the CTE `h` of [`push_head_cte`] wrote the head. The arrays
+/// are bound by [`with_entries`].
+#[cfg(feature = "postgres")]
+fn push_entries_after_head(sql: &mut Sql, table: &Quoted, month: Month) {
+    sql.push("INSERT INTO ").ident(table);
+    sql.push(" (month, idx, recorded_at, prev, hash, body) SELECT ").int(month_key(month));
+    let first = sql.bind_count() + 1;
+    push_entry_unnest(sql, first);
+    sql.push(", h");
+}
+
 /// Appends `, u.idx, .. FROM unnest(CAST($n AS bigint[]), ..) AS u(idx, recorded_at, prev, hash,
 /// body)`: the five columns of the entry rows, bound by [`execute_with_entries`] at placeholders
 /// `first..first + 4`.
@@ -659,15 +678,11 @@ impl AppendAfter {
             return Err(StoreError::new(StoreErrorKind::Backend, "a fused audit append needs PostgreSQL"));
         };
         let table = quoted(&table_name(PREFIX, self.month))?;
-        data.push(", h AS (");
-        head_update_if(&mut data, &self.known, &self.head)?;
-        data.push(" RETURNING 1), i AS (INSERT INTO ").ident(&table);
-        data.push(" (month, idx, recorded_at, prev, hash, body) SELECT ").int(month_key(self.month));
-        let first = data.bind_count() + 1;
-        push_entry_unnest(&mut data, first);
-        data.push(
-            ", h RETURNING 1) SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM h), (SELECT count(*) FROM i)",
-        );
+        data.push(", ");
+        push_head_cte(&mut data, &self.known, &self.head)?;
+        data.push(", i AS (");
+        push_entries_after_head(&mut data, &table, self.month);
+        data.push(" RETURNING 1) SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM h), (SELECT count(*) FROM i)");
         let counts = match with_entries(data, &self.rows) {
             Ok(q) => q.fetch_one(&mut **c).await.and_then(|r| {
                 Ok((r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?, r.try_get::<i64, _>(2)?))
@@ -759,6 +774,7 @@ impl SqlAuditStore {
     }
 
     /// Records `head` as committed (called after the commit of an append that returned it).
+    #[cfg(feature = "postgres")]
     /// Forgets the committed head (it moved under this handle): the next append reads it under
     /// lock instead of trying the known one first.
     pub(crate) fn forget(&self) {

@@ -5,7 +5,11 @@ use pdpo_core::Value;
 use sqlx::{Row, TypeInfo, ValueRef};
 
 use crate::column::Col;
-use crate::column::{from_bytes, from_float, from_int, from_str, from_text};
+#[cfg(feature = "sqlite")]
+use crate::column::from_str;
+#[cfg(feature = "postgres")]
+use crate::column::from_text;
+use crate::column::{from_bytes, from_float, from_int};
 use crate::sql::{Bind, Dialect, Sql};
 
 /// A connection pool of one of the supported backends.
@@ -266,12 +270,12 @@ impl Handle {
 
     /// Runs a statement; returns the number of rows affected.
     pub(crate) async fn execute(&mut self, sql: Sql) -> Result<u64, sqlx::Error> {
-        let (text, binds) = sql.finish_signed();
         match self.conn() {
             #[cfg(feature = "sqlite")]
-            Conn::Sqlite(c) => Ok(bind_sqlite(sqlx::query(text), binds).execute(c).await?.rows_affected()),
+            Conn::Sqlite(c) => Ok(sqlite_query(sql, true).execute(c).await?.rows_affected()),
             #[cfg(feature = "postgres")]
             Conn::Postgres(c) => {
+                let (text, binds) = sql.finish_signed();
                 Ok(bind_pg(sqlx::query(text), binds).persistent(true).execute(c).await?.rows_affected())
             }
         }
@@ -292,14 +296,14 @@ impl Handle {
     /// recur, such as a multi-row insert of an odd row count: cached, its compiled program would
     /// take memory and evict statements that do recur); returns the number of rows affected.
     pub(crate) async fn execute_once(&mut self, sql: Sql) -> Result<u64, sqlx::Error> {
-        let (text, binds) = sql.finish();
         match self.conn() {
             #[cfg(feature = "sqlite")]
-            Conn::Sqlite(c) => {
-                Ok(bind_sqlite(sqlx::query(text), binds).persistent(false).execute(c).await?.rows_affected())
-            }
+            Conn::Sqlite(c) => Ok(sqlite_query(sql, false).execute(c).await?.rows_affected()),
             #[cfg(feature = "postgres")]
-            Conn::Postgres(c) => Ok(bind_pg(sqlx::query(text), binds).execute(c).await?.rows_affected()),
+            Conn::Postgres(c) => {
+                let (text, binds) = sql.finish();
+                Ok(bind_pg(sqlx::query(text), binds).execute(c).await?.rows_affected())
+            }
         }
     }
 

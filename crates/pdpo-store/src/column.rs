@@ -250,6 +250,7 @@ pub(crate) fn from_text(s: String, ty: ColumnType) -> Value {
 
 /// Parses text borrowed from a row: like [`from_text`], copying the text only when it stays
 /// text.
+#[cfg(feature = "sqlite")]
 pub(crate) fn from_str(s: &str, ty: ColumnType) -> Value {
     let parsed = match ty {
         ColumnType::Json | ColumnType::Array => serde_json::from_str(s).ok().map(Value::Json),

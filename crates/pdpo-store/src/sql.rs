@@ -146,6 +146,7 @@ impl Sql {
     }
 
     /// How many binds the statement holds so far (PostgreSQL placeholders `$1..$n`).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(crate) fn bind_count(&self) -> usize {
         self.binds.len()
     }

@@ -31,6 +31,8 @@ mod update;
 #[derive(Debug)]
 struct Table {
     entity: Identifier,
+    /// The entity's position in the schema's entities (see [`SqlStore::entity_of`]).
+    schema_index: usize,
     name: String,
     quoted: Quoted,
     cols: Vec<Col>,
@@ -41,9 +43,21 @@ struct Table {
 
 impl Table {
     fn col(&self, name: &str) -> Result<&Col, StoreError> {
-        self.index.get(name).map(|&i| &self.cols[i]).ok_or_else(|| {
+        self.column_index(name).map(|i| &self.cols[i])
+    }
+
+    /// The index of column `name` in `cols`, or an error naming the entity, table and column.
+    fn column_index(&self, name: &str) -> Result<usize, StoreError> {
+        self.index.get(name).copied().ok_or_else(|| {
             invalid(format!("entity `{}`: table `{}` has no column `{name}`", self.entity, self.name))
         })
+    }
+
+    /// `v` converted for column `i`, or an error naming the entity and column (never the value).
+    fn bind(&self, i: usize, v: &Value, dialect: Dialect) -> Result<Bind, StoreError> {
+        let col = &self.cols[i];
+        to_bind(v, col, dialect)
+            .map_err(|why| invalid(format!("entity `{}`: column `{}`: {why}", self.entity, col.name)))
     }
 
     fn key_cols(&self) -> Vec<&Col> {
@@ -153,7 +167,7 @@ impl SqlStore {
             }
         }
         let mut tables = FastMap::default();
-        for e in schema.entities() {
+        for (schema_index, e) in schema.entities().iter().enumerate() {
             let table_q = quote(&e.table).ok_or_else(|| Error::Identifier { name: e.table.to_string() })?;
             let mut live =
                 live_columns(&mut h, dialect, &e.table).await.map_err(Error::db("reading the catalog"))?;
@@ -182,6 +196,7 @@ impl SqlStore {
                 e.name.clone(),
                 Table {
                     entity: e.name.clone(),
+                    schema_index,
                     name: e.table.to_string(),
                     quoted: table_q,
                     cols,
@@ -353,6 +368,11 @@ impl SqlStore {
 
     fn table(&self, entity: &str) -> Result<&Table, StoreError> {
         self.inner.tables.get(entity).ok_or_else(|| invalid(format!("unknown entity `{entity}`")))
+    }
+
+    /// The schema's entity of `table`.
+    fn entity_of(&self, table: &Table) -> &Entity {
+        &self.inner.schema.entities()[table.schema_index]
     }
 
     fn scope(&self) -> Result<Option<&str>, StoreError> {
@@ -764,11 +784,9 @@ impl SqlStore {
         let mut deletes = Vec::new();
         let mut changes = cs.changes.into_iter().peekable();
         while let Some(change) = changes.next() {
-            let target = change.target();
-            let table = self.table(&target.entity)?;
             match change {
                 Change::Insert(r) => {
-                    pending.push((target, r));
+                    pending.push(r);
                     if !matches!(changes.peek(), Some(Change::Insert(_))) {
                         applied.inserted +=
                             self.insert_run(h, std::mem::take(&mut pending), tenant, fail_at, &mut n).await?;
@@ -776,6 +794,7 @@ impl SqlStore {
                 }
                 Change::Update { target, set } if set.is_empty() => {
                     // Nothing to write: the change only asserts that the record exists.
+                    let table = self.table(&target.entity)?;
                     let mut sql = Sql::new(dialect);
                     sql.push("SELECT 1 FROM ").ident(&table.quoted).push(" AS t WHERE 1 = 1");
                     self.key_condition(&mut sql, table, self.key_binds(table, &target)?, tenant)?;
@@ -790,9 +809,10 @@ impl SqlStore {
                     applied.updated += 1;
                 }
                 Change::Update { target, set } => {
-                    updates.push(self.prepare_update(table, target, set)?);
+                    updates.push(self.prepare_update(self.table(&target.entity)?, target, set)?);
                 }
                 Change::Delete(target) => {
+                    let table = self.table(&target.entity)?;
                     let next_same =
                         matches!(changes.peek(), Some(Change::Delete(t)) if t.entity == target.entity);
                     deletes.push(target);
@@ -802,7 +822,7 @@ impl SqlStore {
                             .await?;
                     }
                 }
-                _ => return Err(invalid(format!("{target}: unsupported change"))),
+                other => return Err(invalid(format!("{}: unsupported change", other.target()))),
             }
             if !updates.is_empty() && !matches!(changes.peek(), Some(Change::Update { .. })) {
                 applied.updated +=
@@ -838,6 +858,17 @@ impl SqlStore {
         );
         let rows = h.fetch_text(sql, 1).await.map_err(|e| store_error(&e, "reading pdpo tables", false))?;
         Ok(rows.into_iter().filter_map(|r| r.into_iter().next().flatten()).collect())
+    }
+}
+
+/// What a statement over `count` records of one entity does, for error messages: record
+/// references, never values (`updating people[3]`, or `updating 12 `people` records (the first
+/// people[3])`).
+fn describe(verb: &str, first: &RecordRef, count: usize) -> String {
+    if count == 1 {
+        format!("{verb} {first}")
+    } else {
+        format!("{verb} {count} `{}` records (the first {first})", first.entity)
     }
 }
 

@@ -48,6 +48,20 @@ pub async fn load<D: DataStore, B: BlobStore>(
 
 /// Like [`load`], calling `progress` with the running totals after each change set (for a
 /// progress bar: [`LoadStats::groups`] counts the contacts loaded so far).
+///
+/// ```
+/// use pdpo_core::{MemoryBlobStore, MemoryStore};
+/// use pdpo_testkit::{Generator, load::block_on, load_with_progress, schema};
+///
+/// let (store, blobs) = (MemoryStore::new(schema()), MemoryBlobStore::new());
+/// let mut contacts_so_far = Vec::new();
+/// let stats = block_on(load_with_progress(&Generator::new(40, 1), &store, &blobs, 500, |s| {
+///     contacts_so_far.push(s.groups)
+/// }))?;
+/// assert_eq!(contacts_so_far.last(), Some(&40));
+/// assert_eq!(contacts_so_far.len() as u64, stats.change_sets);
+/// # Ok::<(), pdpo_core::StoreError>(())
+/// ```
 pub async fn load_with_progress<D: DataStore, B: BlobStore>(
     generator: &Generator,
     store: &D,

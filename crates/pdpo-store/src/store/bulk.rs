@@ -3,6 +3,9 @@
 //! the server parses a few placeholders instead of thousands. Used by multi-row inserts
 //! ([`super::insert`]) and grouped updates ([`super::update`]).
 
+// Only PostgreSQL takes bulk statements; a SQLite-only build keeps the types unused.
+#![cfg_attr(not(feature = "postgres"), allow(dead_code, unused_variables))]
+
 use crate::backend::Handle;
 use crate::column::{Col, PgType};
 use crate::sql::{Bind, Dialect, Sql};

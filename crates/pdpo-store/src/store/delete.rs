@@ -11,8 +11,8 @@ use std::collections::HashSet;
 
 use pdpo_core::{Key, RecordRef, StoreError};
 
-use super::insert::MAX_ROWS;
-use super::{SqlStore, Table, check_key_widths, keys_in_arrays, not_found, pg_key_arrays};
+use super::insert::rows_per_statement;
+use super::{SqlStore, Table, check_key_widths, describe, keys_in_arrays, not_found, pg_key_arrays};
 use crate::backend::Handle;
 use crate::error::store_error;
 use crate::sql::Sql;
@@ -29,8 +29,7 @@ impl SqlStore {
         fail_at: Option<usize>,
         n: &mut usize,
     ) -> Result<u64, StoreError> {
-        let width = table.key.len().max(1);
-        let per_statement = MAX_ROWS.min((self.inner.dialect.max_binds() - 1) / width);
+        let per_statement = rows_per_statement(self.inner.dialect.max_binds() - 1, table.key.len());
         let mut rest = &targets[..];
         while !rest.is_empty() {
             // A statement holds distinct records only.
@@ -52,11 +51,7 @@ impl SqlStore {
         tenant: Option<&str>,
     ) -> Result<(), StoreError> {
         let Some(first) = group.first() else { return Ok(()) };
-        let what = if group.len() == 1 {
-            format!("deleting {first}")
-        } else {
-            format!("deleting {} `{}` records (the first {first})", group.len(), table.entity)
-        };
+        let what = || describe("deleting", first, group.len());
         let keys: Vec<Key> = group.iter().map(|t| t.key.clone()).collect();
         let columns = table.key_cols();
         check_key_widths(table, &columns, &keys)?;
@@ -85,7 +80,7 @@ impl SqlStore {
         } else {
             h.fetch_text_once(sql, columns.len()).await
         }
-        .map_err(|e| store_error(&e, &what, true))?;
+        .map_err(|e| store_error(&e, &what(), true))?;
         if deleted.len() == group.len() {
             return Ok(());
         }

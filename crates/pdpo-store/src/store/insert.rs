@@ -25,17 +25,22 @@
 use pdpo_core::{Identifier, Record, RecordRef, ReferenceBy, StoreError, Value};
 
 use super::bulk::{Bulk, Savepoint, bulk_column, execute_bulk, is_constraint, unnest_from, unnested};
-use super::{FastMap, SqlStore, Table};
+use super::{FastMap, SqlStore, Table, describe};
 use crate::backend::{Handle, overlap};
 #[cfg(feature = "sqlite")]
 use crate::backend::{SqliteQuery, sqlite_query};
-use crate::column::to_bind;
 use crate::error::store_error;
 use crate::sql::{Bind, Dialect, Sql, invalid};
 
 /// The most rows one `INSERT` holds, whatever the bind limit allows: larger statements gain
 /// nothing measurable and cost parse time and memory.
 pub(super) const MAX_ROWS: usize = 1_000;
+
+/// The most rows of `width` binds each that one statement holds: [`MAX_ROWS`], or fewer to stay
+/// within `max_binds`.
+pub(super) fn rows_per_statement(max_binds: usize, width: usize) -> usize {
+    MAX_ROWS.min(max_binds / width.max(1))
+}
 
 /// One validated row, ready to bind.
 #[derive(Debug)]
@@ -53,16 +58,11 @@ impl SqlStore {
     pub(super) fn prepare_insert(
         &self,
         table: &Table,
-        target: RecordRef,
         mut r: Record,
         tenant: Option<&str>,
     ) -> Result<Row, StoreError> {
-        let entity = self
-            .inner
-            .schema
-            .entity(&target.entity)
-            .ok_or_else(|| invalid(format!("unknown entity `{}`", target.entity)))?;
-        r.fill_key_columns(entity)?;
+        r.fill_key_columns(self.entity_of(table))?;
+        let target = r.reference();
         if let (Some(t), Some(c)) = (tenant, self.inner.schema.tenant_column()) {
             match r.values.get(c.as_str()) {
                 None => {
@@ -77,14 +77,9 @@ impl SqlStore {
         let mut cols = Vec::with_capacity(r.values.len());
         let mut binds = Vec::with_capacity(r.values.len());
         for (name, v) in &r.values {
-            let i = *table.index.get(name.as_str()).ok_or_else(|| {
-                invalid(format!("entity `{}`: table `{}` has no column `{name}`", table.entity, table.name))
-            })?;
-            let col = &table.cols[i];
-            let b = to_bind(v, col, self.inner.dialect)
-                .map_err(|why| invalid(format!("entity `{}`: column `{}`: {why}", table.entity, col.name)))?;
+            let i = table.column_index(name)?;
+            binds.push(table.bind(i, v, self.inner.dialect)?);
             cols.push(i);
-            binds.push(b);
         }
         Ok(Row { target, cols, binds })
     }
@@ -92,11 +87,11 @@ impl SqlStore {
     /// The order to write a run of inserts in: entity by entity, referenced entities first,
     /// records of one entity in their given order. `None` when the run's entities refer to each
     /// other in a cycle (then the run is written as given).
-    fn insert_order(&self, inserts: &[(RecordRef, Record)]) -> Option<Vec<usize>> {
+    fn insert_order(&self, inserts: &[Record]) -> Option<Vec<usize>> {
         let mut entities: Vec<&Identifier> = Vec::new();
-        for (target, _) in inserts {
-            if !entities.contains(&&target.entity) {
-                entities.push(&target.entity);
+        for r in inserts {
+            if !entities.contains(&&r.entity) {
+                entities.push(&r.entity);
             }
         }
         if entities.len() < 2 {
@@ -122,7 +117,7 @@ impl SqlStore {
         }
         let rank_of: FastMap<&Identifier, usize> = entities.iter().copied().zip(rank).collect();
         let mut order: Vec<usize> = (0..inserts.len()).collect();
-        order.sort_by_key(|&i| rank_of[&inserts[i].0.entity]);
+        order.sort_by_key(|&i| rank_of[&inserts[i].entity]);
         Some(order)
     }
 
@@ -136,14 +131,14 @@ impl SqlStore {
     pub(super) async fn insert_run(
         &self,
         h: &mut Handle,
-        inserts: Vec<(RecordRef, Record)>,
+        inserts: Vec<Record>,
         tenant: Option<&str>,
         fail_at: Option<usize>,
         n: &mut usize,
     ) -> Result<u64, StoreError> {
         let total = inserts.len() as u64;
         let order = self.insert_order(&inserts).unwrap_or_else(|| (0..inserts.len()).collect());
-        let mut slots: Vec<Option<(RecordRef, Record)>> = inserts.into_iter().map(Some).collect();
+        let mut slots: Vec<Option<Record>> = inserts.into_iter().map(Some).collect();
         let mut queue = order.into_iter().filter_map(move |i| slots[i].take());
         let mut carry = None;
         let mut next = self.next_batch(&mut queue, &mut carry, tenant)?;
@@ -168,21 +163,18 @@ impl SqlStore {
     /// starts another statement waits in `carry`. `None` once `queue` and `carry` are empty.
     fn next_batch(
         &self,
-        queue: &mut impl Iterator<Item = (RecordRef, Record)>,
+        queue: &mut impl Iterator<Item = Record>,
         carry: &mut Option<Row>,
         tenant: Option<&str>,
     ) -> Result<Option<Batch>, StoreError> {
         let max_binds = self.inner.dialect.max_binds();
         let mut batch: Vec<Row> = carry.take().into_iter().collect();
         let full = |batch: &[Row]| {
-            batch.first().is_some_and(|first| {
-                batch.len() >= MAX_ROWS || (batch.len() + 1) * first.cols.len().max(1) > max_binds
-            })
+            batch.first().is_some_and(|first| batch.len() >= rows_per_statement(max_binds, first.cols.len()))
         };
         while !full(&batch) {
-            let Some((target, record)) = queue.next() else { break };
-            let table = self.table(&target.entity)?;
-            let row = self.prepare_insert(table, target, record, tenant)?;
+            let Some(record) = queue.next() else { break };
+            let row = self.prepare_insert(self.table(&record.entity)?, record, tenant)?;
             match batch.first() {
                 Some(first) if first.target.entity != row.target.entity || first.cols != row.cols => {
                     *carry = Some(row);
@@ -230,11 +222,10 @@ impl SqlStore {
         batch: Batch,
         savepoint: Savepoint,
     ) -> Result<(), StoreError> {
-        let what = batch.what();
         let Batch { rows, statement } = batch;
         let Some(first) = rows.first() else { return Ok(()) };
         let table = self.table(&first.target.entity)?;
-        let what = || what.clone();
+        let what = || describe("inserting", &first.target, rows.len());
         let run = match statement {
             Statement::Bulk(bulk) => execute_bulk(h, bulk).await,
             Statement::Kept(sql) => h.execute(sql).await,
@@ -248,7 +239,7 @@ impl SqlStore {
         if rows.len() > 1 && is_constraint(&err) && savepoint.recover(h).await {
             for row in &rows {
                 if let Err(e) = h.execute(self.insert_sql(table, std::slice::from_ref(row))).await {
-                    return Err(store_error(&e, &format!("inserting {}", row.target), false));
+                    return Err(store_error(&e, &describe("inserting", &row.target, 1), false));
                 }
             }
         }
@@ -269,7 +260,7 @@ impl SqlStore {
         {
             return Ok(Statement::Bulk(bulk));
         }
-        let full = MAX_ROWS.min(self.inner.dialect.max_binds() / first.cols.len().max(1));
+        let full = rows_per_statement(self.inner.dialect.max_binds(), first.cols.len());
         let sql = self.insert_sql(table, rows);
         let kept = rows.len() == full || rows.len() == 1;
         #[cfg(feature = "sqlite")]
@@ -287,18 +278,11 @@ struct Batch {
 }
 
 impl Batch {
-    /// What the statement does, for errors: record references, never values.
+    /// What the statement does, for errors.
     fn what(&self) -> String {
-        match &self.rows[..] {
-            [one] => format!("inserting {}", one.target),
-            [first, ..] => format!(
-                "inserting {} `{}` records (the first {})",
-                self.rows.len(),
-                first.target.entity,
-                first.target
-            ),
-            [] => String::new(),
-        }
+        self.rows
+            .first()
+            .map_or_else(String::new, |first| describe("inserting", &first.target, self.rows.len()))
     }
 }
 

@@ -3,7 +3,7 @@
 //!
 //! A run of consecutive [`Change::Update`](pdpo_core::Change::Update)s is validated row by row
 //! first (key length, no key or tenant column changed, every value converted for its column), then
-//! grouped: updates of one table that set the same columns share a statement, up to [`MAX_ROWS`]
+//! grouped: updates of one table that set the same columns share a statement, up to [`MAX_ROWS`](super::insert::MAX_ROWS)
 //! and the backend's bind limit. Updates of different records commute, so a group may run before
 //! an update given earlier in the run; the updates of one record always run in their given order
 //! (an update joins a group only if no later group already touched its record, and a group never
@@ -24,10 +24,9 @@ use std::collections::BTreeMap;
 use pdpo_core::{Identifier, RecordRef, StoreError, Value};
 
 use super::bulk::{Bulk, Savepoint, bulk_column, execute_bulk, unnest_from, unnested};
-use super::insert::MAX_ROWS;
-use super::{FastMap, SqlStore, Table, not_found};
+use super::insert::rows_per_statement;
+use super::{FastMap, SqlStore, Table, describe, not_found};
 use crate::backend::Handle;
-use crate::column::to_bind;
 use crate::error::store_error;
 use crate::sql::{Bind, Dialect, Sql, invalid};
 
@@ -51,25 +50,19 @@ impl SqlStore {
         target: RecordRef,
         set: BTreeMap<String, Value>,
     ) -> Result<UpdateRow, StoreError> {
-        let dialect = self.inner.dialect;
         let key = self.key_binds(table, &target)?;
         let mut cols = Vec::with_capacity(set.len());
         let mut binds = Vec::with_capacity(set.len());
         for (name, v) in &set {
-            let i = *table.index.get(name.as_str()).ok_or_else(|| {
-                invalid(format!("entity `{}`: table `{}` has no column `{name}`", table.entity, table.name))
-            })?;
+            let i = table.column_index(name)?;
             if table.key.contains(&i) {
                 return Err(invalid(format!("{target}: key column `{name}` cannot change")));
             }
             if table.tenant == Some(i) {
                 return Err(invalid(format!("{target}: tenant column `{name}` cannot change")));
             }
-            let col = &table.cols[i];
-            let b = to_bind(v, col, dialect)
-                .map_err(|why| invalid(format!("entity `{}`: column `{}`: {why}", table.entity, col.name)))?;
+            binds.push(table.bind(i, v, self.inner.dialect)?);
             cols.push(i);
-            binds.push(b);
         }
         Ok(UpdateRow { target, key, cols, binds })
     }
@@ -105,8 +98,7 @@ impl SqlStore {
             let width = row.key.len() + row.cols.len();
             let joins = open.get(&(&row.target.entity, &row.cols[..])).copied().filter(|&g| {
                 last.get(&row.target).is_none_or(|&l| l < g)
-                    && groups[g].len() < MAX_ROWS
-                    && (groups[g].len() + 1) * width <= max_binds
+                    && groups[g].len() < rows_per_statement(max_binds, width)
             });
             let g = match joins {
                 Some(g) => g,
@@ -131,13 +123,7 @@ impl SqlStore {
     ) -> Result<(), StoreError> {
         let Some(first) = rows.first() else { return Ok(()) };
         let table = self.table(&first.target.entity)?;
-        let what = || {
-            if rows.len() == 1 {
-                format!("updating {}", first.target)
-            } else {
-                format!("updating {} `{}` records (the first {})", rows.len(), table.entity, first.target)
-            }
-        };
+        let what = || describe("updating", &first.target, rows.len());
         let savepoint = Savepoint::open(h, self.inner.dialect, rows.len())
             .await
             .map_err(|e| store_error(&e, &what(), false))?;
@@ -153,7 +139,7 @@ impl SqlStore {
                 None => {
                     let sql = self.update_values_sql(table, rows, tenant)?;
                     let width = first.key.len() + first.cols.len();
-                    let full = MAX_ROWS.min((self.inner.dialect.max_binds() - 1) / width);
+                    let full = rows_per_statement(self.inner.dialect.max_binds() - 1, width);
                     if rows.len() == full { h.execute(sql).await } else { h.execute_once(sql).await }
                 }
             }
@@ -170,7 +156,7 @@ impl SqlStore {
                     for row in rows {
                         h.execute(self.update_one_sql(table, row, tenant)?)
                             .await
-                            .map_err(|e| store_error(&e, &format!("updating {}", row.target), false))?;
+                            .map_err(|e| store_error(&e, &describe("updating", &row.target, 1), false))?;
                     }
                 }
                 return Err(store_error(&e, &what(), false));
@@ -185,7 +171,7 @@ impl SqlStore {
                 let one = h
                     .execute(self.update_one_sql(table, row, tenant)?)
                     .await
-                    .map_err(|e| store_error(&e, &format!("updating {}", row.target), false))?;
+                    .map_err(|e| store_error(&e, &describe("updating", &row.target, 1), false))?;
                 if one == 0 {
                     return Err(not_found(&row.target));
                 }
