@@ -28,6 +28,13 @@ use crate::args::{Cli, Command};
 use crate::error::{CliError, FAILED};
 use crate::out::Out;
 
+/// The binary's allocator (the `mimalloc` feature, on by default): the demo's loader allocates
+/// records on its generator thread and frees them on the writer's, a pattern glibc's allocator
+/// handles poorly. The libraries leave the choice to the application.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // A panic is a bug: say so in one line, without its payload (it could hold data).
     std::panic::set_hook(Box::new(|info| {
