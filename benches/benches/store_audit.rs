@@ -8,7 +8,6 @@
 //! are skipped with a notice when it is unreachable.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::print_stdout, clippy::print_stderr)]
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -16,14 +15,11 @@ use std::time::{Duration, Instant};
 use chrono::{TimeZone, Utc};
 use criterion::{Criterion, Throughput};
 use pdpo_audit::{AuditStore, Month, Scope, verify};
-use pdpo_core::{
-    Actor, AuditAction, AuditEvent, ChangeSet, DataStore, FixedClock, Identifier, Key, Purpose, RecordRef,
-    Schema, Value,
-};
-use pdpo_store::{Pool, SqlAuditStore, SqlStore, sqlite_options, sqlx};
+use pdpo_core::{Actor, AuditAction, AuditEvent, DataStore, FixedClock, Identifier, Key, Purpose, RecordRef};
+use pdpo_store::{Pool, SqlAuditStore, sqlite_options, sqlx};
 
 const BATCH: usize = 500;
-const ORIGIN: Identifier = Identifier::from_static("bench-crm");
+use pdpo_bench::update::{self, ORIGIN};
 
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
@@ -150,56 +146,6 @@ fn verify_sqlite(c: &mut Criterion) {
     g.finish();
 }
 
-const UPDATE_DDL: &str = "CREATE TABLE contacts (id BIGINT PRIMARY KEY, email TEXT)";
-const UPDATE_SCHEMA: &str =
-    "subject = \"contacts\"\n[entities.contacts]\nkey = \"id\"\nfields.email = { category = \"email\" }\n";
-
-/// Three stores on one database: no events, events in `_pdpo_events`, events chained into the
-/// audit log.
-async fn update_stores(pool: Pool, clock: Arc<FixedClock>) -> [(&'static str, SqlStore, bool); 3] {
-    match &pool {
-        Pool::Sqlite(p) => sqlx::raw_sql(UPDATE_DDL).execute(p).await.map(drop),
-        Pool::Postgres(p) => sqlx::raw_sql(UPDATE_DDL).execute(p).await.map(drop),
-        _ => unreachable!(),
-    }
-    .unwrap();
-    let store =
-        SqlStore::open(pool.clone(), Schema::from_toml_str(UPDATE_SCHEMA, None).unwrap()).await.unwrap();
-    let mut load = ChangeSet::new();
-    for id in 0..1000 {
-        load.insert(
-            pdpo_core::Record::new(Identifier::from_static("contacts"), Key::from(id))
-                .with("email", "a@example.hk"),
-        );
-    }
-    store.apply(load).await.unwrap();
-    let log = SqlAuditStore::open(pool, ORIGIN, clock).await.unwrap();
-    [
-        ("no_events", store.clone(), false),
-        ("event_table", store.clone(), true),
-        ("audited", store.with_audit(log), true),
-    ]
-}
-
-fn one_update(n: u64, with_event: bool) -> ChangeSet {
-    let mut set = BTreeMap::new();
-    set.insert("email".to_owned(), Value::from(format!("c{n}@example.hk")));
-    let mut cs = ChangeSet::new();
-    cs.update(RecordRef::new(Identifier::from_static("contacts"), Key::from((n % 1000) as i64)), set);
-    if with_event {
-        cs.event(
-            AuditEvent::new(AuditAction::Update, Actor::user("staff-17").unwrap(), Utc::now())
-                .with_record(RecordRef::new(
-                    Identifier::from_static("contacts"),
-                    Key::from((n % 1000) as i64),
-                ))
-                .with_fields(["email"])
-                .unwrap(),
-        );
-    }
-    cs
-}
-
 fn update_latency(c: &mut Criterion) {
     let rt = rt();
     let dir = tempfile::tempdir().unwrap();
@@ -207,19 +153,21 @@ fn update_latency(c: &mut Criterion) {
     let mut g = c.benchmark_group("store_audit_update");
     g.sample_size(30);
     g.measurement_time(Duration::from_secs(6));
-    let sqlite = rt
-        .block_on(async { update_stores(sqlite_pool(&dir, "update.db").await.into(), clock.clone()).await });
+    let sqlite = rt.block_on(async {
+        update::stores(sqlite_pool(&dir, "update.db").await.into(), clock.clone()).await.unwrap()
+    });
     let schema = schema_name("update");
     let pg = rt.block_on(pg_pool(&schema));
-    let pg_stores = pg.as_ref().map(|p| rt.block_on(update_stores(p.clone().into(), clock.clone())));
+    let pg_stores =
+        pg.as_ref().map(|p| rt.block_on(update::stores(p.clone().into(), clock.clone())).unwrap());
     for (backend, stores) in [("sqlite", Some(sqlite)), ("postgres", pg_stores)] {
         let Some(stores) = stores else { continue };
-        for (name, store, with_event) in stores {
+        for (variant, store) in stores {
             let mut n = 0;
-            g.bench_function(format!("{backend}_{name}"), |b| {
+            g.bench_function(format!("{backend}_{}", variant.name()), |b| {
                 b.iter(|| {
                     n += 1;
-                    rt.block_on(store.apply(one_update(n, with_event))).unwrap()
+                    rt.block_on(store.apply(update::one_update(n, variant).unwrap())).unwrap()
                 })
             });
         }

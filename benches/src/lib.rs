@@ -1,6 +1,8 @@
 //! Shared helpers for the pdpo benches.
 #![forbid(unsafe_code)]
 
+pub mod update;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
