@@ -22,6 +22,11 @@ pub(crate) struct Compact {
 }
 
 impl Compact {
+    /// The bytes (ASCII letters and digits), without the UTF-8 check of [`Self::as_str`].
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+
     pub(crate) fn as_str(&self) -> &str {
         // Only ASCII letters and digits are ever pushed, so the bytes are valid UTF-8.
         std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
@@ -77,7 +82,7 @@ fn hkid_value(c: u8) -> Option<u32> {
 /// assert_eq!(hkid_check_digit("CA182361"), Some('1'));
 /// ```
 pub fn hkid_check_digit(body: &str) -> Option<char> {
-    hkid_check_of(compact(body, &[])?.as_str().as_bytes())
+    hkid_check_of(compact(body, &[])?.as_bytes())
 }
 
 /// [`hkid_check_digit`] of an already compacted body (upper-case ASCII letters and digits).
@@ -276,24 +281,44 @@ pub fn hk_phone(s: &str) -> Option<PhoneClass> {
     hk_phone_digits(s).map(|(class, _)| class)
 }
 
-/// [`hk_phone`], with the digits of `s` (prefix included).
-pub(crate) fn hk_phone_digits(s: &str) -> Option<(PhoneClass, Compact)> {
+/// The digits of a phone candidate and whether it holds a `+`; `None` if it holds anything but
+/// digits, spaces, `-`, `.`, brackets and `+` (full-width forms folded), or more than 32 digits.
+fn phone_chars(s: &str) -> Option<(Compact, bool)> {
     let allowed = |c: char| matches!(c, '0'..='9' | ' ' | '-' | '.' | '(' | ')' | '+');
-    let ok = if s.is_ascii() {
-        s.bytes().all(|b| allowed(char::from(b)))
-    } else {
-        s.chars().map(fold_char).all(allowed)
-    };
-    if !ok {
+    if !s.chars().map(fold_char).all(allowed) {
         return None;
     }
     let has_plus = s.chars().any(|c| fold_char(c) == '+');
-    let compacted = compact(s, &[' ', '-', '.', '(', ')', '+'])?;
-    let digits = compacted.as_str();
-    let local = if let Some(rest) = digits.strip_prefix("00852") {
+    Some((compact(s, &[' ', '-', '.', '(', ')', '+'])?, has_plus))
+}
+
+/// [`phone_chars`] of an ASCII text in one pass over its bytes (the scanner's candidates are
+/// folded, so ASCII).
+fn phone_chars_ascii(s: &str) -> Option<(Compact, bool)> {
+    let mut out = Compact { buf: [0; 32], len: 0 };
+    let mut has_plus = false;
+    for &b in s.as_bytes() {
+        match b {
+            b'0'..=b'9' => {
+                *out.buf.get_mut(out.len)? = b;
+                out.len += 1;
+            }
+            b' ' | b'-' | b'.' | b'(' | b')' => {}
+            b'+' => has_plus = true,
+            _ => return None,
+        }
+    }
+    Some((out, has_plus))
+}
+
+/// [`hk_phone`], with the digits of `s` (prefix included).
+pub(crate) fn hk_phone_digits(s: &str) -> Option<(PhoneClass, Compact)> {
+    let (compacted, has_plus) = if s.is_ascii() { phone_chars_ascii(s)? } else { phone_chars(s)? };
+    let digits = compacted.as_bytes();
+    let local = if let Some(rest) = digits.strip_prefix(b"00852") {
         rest
     } else if digits.len() == 11 {
-        digits.strip_prefix("852")?
+        digits.strip_prefix(b"852")?
     } else if has_plus {
         return None;
     } else {
@@ -302,7 +327,7 @@ pub(crate) fn hk_phone_digits(s: &str) -> Option<(PhoneClass, Compact)> {
     if local.len() != 8 {
         return None;
     }
-    let class = match local.as_bytes()[0] {
+    let class = match local[0] {
         b'2' | b'3' => PhoneClass::Fixed,
         b'5' | b'6' | b'9' => PhoneClass::Mobile,
         b'4' | b'7' | b'8' => PhoneClass::MobileNewBlock,
@@ -645,6 +670,13 @@ mod tests {
     }
 
     proptest! {
+        /// The one-pass reading of an ASCII phone candidate gives what the general one gives.
+        #[test]
+        fn phone_chars_ascii_is_phone_chars(s in "[0-9 .()+a:-]{0,40}") {
+            let view = |r: Option<(Compact, bool)>| r.map(|(c, plus)| (c.as_bytes().to_vec(), plus));
+            prop_assert_eq!(view(phone_chars_ascii(&s)), view(phone_chars(&s)));
+        }
+
         #[test]
         fn generated_hkid_passes_in_every_form(body in hkid_body()) {
             let c = hkid_check_digit(&body).unwrap();
