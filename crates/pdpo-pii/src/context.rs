@@ -547,9 +547,20 @@ pub(crate) struct Hit {
     pub(crate) topic: Topic,
 }
 
-fn is_word_byte(b: u8) -> bool {
+const fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
+
+/// [`is_word_byte`] of every byte, for the boundary checks of [`Words::find`].
+const WORD_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = is_word_byte(b as u8);
+        b += 1;
+    }
+    t
+};
 
 impl Words {
     /// The built-in words plus `extra` (a user detector's words with its topic).
@@ -709,12 +720,13 @@ impl Words {
             at = end;
             let Some(&(len, topic, boundary)) = self.matches.get((last >> self.shift) - 1) else { continue };
             let start = end - len;
-            let before_ok = start == 0 || !bytes.get(start - 1).copied().is_some_and(is_word_byte);
-            let after_ok = !bytes.get(end).copied().is_some_and(is_word_byte);
+            // A word byte at `i` (none before the text or after it).
+            let word_at =
+                |i: Option<usize>| i.and_then(|i| bytes.get(i)).is_some_and(|b| WORD_BYTE[usize::from(*b)]);
             let ok = match boundary {
                 Boundary::None => true,
-                Boundary::Start => before_ok,
-                Boundary::Both => before_ok && after_ok,
+                Boundary::Start => !word_at(start.checked_sub(1)),
+                Boundary::Both => !word_at(start.checked_sub(1)) && !word_at(Some(end)),
             };
             if ok {
                 out.push(Hit { start, end, topic });
