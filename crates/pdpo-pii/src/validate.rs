@@ -40,8 +40,9 @@ pub(crate) fn compact(s: &str, separators: &[char]) -> Option<Compact> {
     if s.is_ascii() {
         // Nothing to fold: byte by byte (candidates from the scanner are already folded).
         for &b in s.as_bytes() {
-            if b.is_ascii_alphanumeric() {
-                *out.buf.get_mut(out.len)? = b.to_ascii_uppercase();
+            let up = b.to_ascii_uppercase();
+            if up.is_ascii_uppercase() || b.is_ascii_digit() {
+                *out.buf.get_mut(out.len)? = up;
                 out.len += 1;
             } else if !separators.contains(&char::from(b)) {
                 return None;
@@ -476,13 +477,24 @@ pub fn ip_address(s: &str) -> bool {
 /// assert_eq!(parse_date("31/02/1985"), None);
 /// ```
 pub fn parse_date(s: &str) -> Option<(u32, u32, u32)> {
+    // Folding changes no ASCII char: an ASCII text (every candidate of the scanner) is read byte
+    // by byte, without decoding.
+    if s.is_ascii() {
+        parse_date_chars(s.bytes().map(char::from))
+    } else {
+        parse_date_chars(s.chars().map(fold_char))
+    }
+}
+
+/// [`parse_date`] of the folded chars of a text.
+fn parse_date_chars(chars: impl Iterator<Item = char>) -> Option<(u32, u32, u32)> {
     let mut nums = [0u32; 3];
     let mut n = 0;
     let mut month_word = None;
     let (mut cur, mut cur_len) = (0u32, 0usize);
     let mut word = [0u8; 12];
     let mut word_len = 0;
-    for c in s.chars().map(fold_char).chain(std::iter::once(' ')) {
+    for c in chars.chain(std::iter::once(' ')) {
         if let Some(d) = c.to_digit(10).filter(|_| c.is_ascii_digit()) {
             cur = cur * 10 + d;
             cur_len += 1;
@@ -675,6 +687,12 @@ mod tests {
         fn phone_chars_ascii_is_phone_chars(s in "[0-9 .()+a:-]{0,40}") {
             let view = |r: Option<(Compact, bool)>| r.map(|(c, plus)| (c.as_bytes().to_vec(), plus));
             prop_assert_eq!(view(phone_chars_ascii(&s)), view(phone_chars(&s)));
+        }
+
+        /// Dates read byte by byte from ASCII text are the dates read char by char with folding.
+        #[test]
+        fn ascii_dates_read_as_chars(s in "[0-9/ .,a-zA-Z-]{0,16}|[0-9]{1,4}[/ -][0-9]{1,2}[/ -][0-9]{1,4}|[0-9]{1,2} (?:Mar|march|Sept|Feb)[a-z]{0,3},? [0-9]{4}") {
+            prop_assert_eq!(parse_date(&s), parse_date_chars(s.chars().map(fold_char)));
         }
 
         #[test]
