@@ -114,12 +114,12 @@ fn hkid_check_of(b: &[u8]) -> Option<char> {
 /// ```
 pub fn hkid(s: &str) -> bool {
     let Some(c) = compact(s, &['(', ')', ' ']) else { return false };
-    let c = c.as_str();
+    let c = c.as_bytes();
     if c.len() < 8 || !brackets_ok(s) {
         return false;
     }
     let (body, check) = c.split_at(c.len() - 1);
-    hkid_check_of(body.as_bytes()).is_some_and(|d| check.starts_with(d))
+    hkid_check_of(body).is_some_and(|d| check.first().is_some_and(|&k| char::from(k) == d))
 }
 
 /// Brackets, if any, are one `(` and one `)` around the last character.
