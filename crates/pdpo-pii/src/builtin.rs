@@ -263,16 +263,17 @@ impl Detector for Phone {
             (PhoneClass::Fixed, false) => Assessment::new(false, 0.55, 0.95, 0.1),
             (_, false) => Assessment::new(false, 0.5, 0.95, 0.1),
         };
-        let d = digits.as_str();
+        // Only digits: each run of them is its number.
+        let d = digits.as_bytes();
+        let number = |run: &[u8]| run.iter().fold(0u32, |n, b| n * 10 + u32::from(b - b'0'));
         if !separated && d.len() == 8 {
             // YYYYMMDD dates and timestamps look like fixed-line numbers.
-            let (y, m, dd) =
-                (d[..4].parse().unwrap_or(0), d[4..6].parse().unwrap_or(0), d[6..].parse().unwrap_or(0));
+            let (y, m, dd) = (number(&d[..4]), number(&d[4..6]), number(&d[6..]));
             if (1900..=2099).contains(&y) && validate::is_real_date(y, m, dd) {
                 a.plain = 0.3;
             }
         }
-        if d.bytes().all(|b| Some(&b) == d.as_bytes().first()) {
+        if d.iter().all(|b| Some(b) == d.first()) {
             a = a.scaled(0.6);
         }
         if continues_number(c) {

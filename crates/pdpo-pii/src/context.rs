@@ -510,17 +510,21 @@ pub(crate) fn escape(lit: &str) -> String {
 /// search loop of about a third of the instructions per byte (the windows around candidates are
 /// about half of a CRM text, so this loop was a quarter of a scan).
 pub(crate) struct Words {
-    /// `trans[state + class]`: the next state, premultiplied by `classes`. State 0 is the dead
+    /// `trans[state + class]`: the next state, premultiplied by the stride. State 0 is the dead
     /// state; states `1..=max_match` (premultiplied) are match states.
     trans: Vec<u32>,
     /// Byte equivalence classes.
     class: [u8; 256],
-    /// The number of classes (the stride of `trans`).
-    classes: usize,
+    /// `log2` of the stride of `trans`: the number of classes rounded up to a power of two, so a
+    /// state's number is a shift away (no division per match).
+    shift: u32,
     /// The unanchored start state.
     start: u32,
     /// The last match state (premultiplied).
     max_match: u32,
+    /// The last match state whose every transition leads to the dead state (premultiplied; the
+    /// match states `1..=max_final` are these).
+    max_final: usize,
     /// Per match state `i` (at `i - 1`): the word's length, topic and boundary.
     matches: Vec<(usize, Topic, Boundary)>,
 }
@@ -543,9 +547,20 @@ pub(crate) struct Hit {
     pub(crate) topic: Topic,
 }
 
-fn is_word_byte(b: u8) -> bool {
+const fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
+
+/// [`is_word_byte`] of every byte, for the boundary checks of [`Words::find`].
+const WORD_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = is_word_byte(b as u8);
+        b += 1;
+    }
+    t
+};
 
 impl Words {
     /// The built-in words plus `extra` (a user detector's words with its topic).
@@ -610,7 +625,9 @@ impl Words {
                 visit(to, &mut states);
             }
         }
-        // Our numbering: the dead state 0, then the match states, then the others.
+        // Our numbering: the dead state 0, then the match states (first those whose every
+        // transition is to the dead state: the match ends there), then the others.
+        let is_final = |sid| rep.iter().all(|&b| dfa.is_dead(dfa.next_state(Anchored::No, sid, b)));
         let mut order: Vec<usize> = (0..states.len()).collect();
         order.sort_by_key(|&i| {
             let sid = states[i];
@@ -618,9 +635,9 @@ impl Words {
                 if dfa.is_dead(sid) {
                     0
                 } else if dfa.is_match(sid) {
-                    1
+                    if is_final(sid) { 1 } else { 2 }
                 } else {
-                    2
+                    3
                 },
                 i,
             )
@@ -632,35 +649,39 @@ impl Words {
             ours[i] = n + offset;
         }
         let total = states.len() + offset;
-        let mut trans = vec![0u32; total * classes];
+        // Padded with dead transitions to a power of two (see `find`).
+        let stride = classes.next_power_of_two();
+        let mut trans = vec![0u32; (total * stride).next_power_of_two()];
         // `next` holds the transitions of the live states in the order they were visited.
         let mut row = 0;
         for (i, sid) in states.iter().enumerate() {
             if dfa.is_dead(*sid) {
                 continue;
             }
-            let from = ours[i] * classes;
+            let from = ours[i] * stride;
             for c in 0..classes {
                 let to = next.get(row * classes + c).copied().unwrap_or(*sid);
                 let to_i = index.get(to.as_usize()).map_or(0, |n| *n as usize - 1);
                 let to_ours = if dfa.is_dead(to) { 0 } else { ours[to_i] };
-                trans[from + c] = u32::try_from(to_ours * classes).map_err(|_| too_big())?;
+                trans[from + c] = u32::try_from(to_ours * stride).map_err(|_| too_big())?;
             }
             row += 1;
         }
-        let mut matches = Vec::new();
+        let (mut matches, mut finals) = (Vec::new(), 0);
         for &i in order.iter().skip(usize::from(has_dead)).take_while(|&&i| dfa.is_match(states[i])) {
+            finals += usize::from(is_final(states[i]));
             let pid = dfa.match_pattern(states[i], 0);
             let (topic, boundary) = info.get(pid.as_usize()).copied().ok_or_else(too_big)?;
             matches.push((dfa.pattern_len(pid), topic, boundary));
         }
-        let start = ours[0] * classes;
+        let start = ours[0] * stride;
         Ok(Self {
             trans,
             class,
-            classes,
+            shift: stride.trailing_zeros(),
             start: u32::try_from(start).map_err(|_| too_big())?,
-            max_match: u32::try_from(matches.len() * classes).map_err(|_| too_big())?,
+            max_match: u32::try_from(matches.len() * stride).map_err(|_| too_big())?,
+            max_final: finals * stride,
             matches,
         })
     }
@@ -670,38 +691,42 @@ impl Words {
     pub(crate) fn find(&self, hay: &str, from: usize, to: usize, out: &mut Vec<Hit>) {
         let bytes = hay.as_bytes();
         let Some(window) = bytes.get(..to) else { return };
-        let (trans, class) = (&self.trans[..], &self.class);
+        // The table's length is a power of two, so `& mask` keeps every index in bounds without a
+        // bounds check per byte.
+        let mask = self.trans.len().wrapping_sub(1);
+        let Some(trans) = self.trans.get(..=mask) else { return };
+        let (class, max_match) = (&self.class, self.max_match as usize);
         let mut at = from;
-        while let Some(rest) = window.get(at..) {
+        while at < window.len() {
             // One leftmost-longest search from `at`: the last match state seen before the dead
             // state (or the end of the window).
-            let (mut s, mut i) = (self.start, 0);
+            let (mut s, mut i) = (self.start as usize, at);
             let (mut last, mut end) = (0, 0);
-            while let Some(part) = rest.get(i..) {
-                let (n, next) = walk(trans, class, self.max_match, part, s);
-                (s, i) = (next, i + n);
-                if s == 0 || s > self.max_match {
+            loop {
+                i = walk(trans, mask, class, max_match, window, i, &mut s);
+                if s == 0 || s > max_match {
                     // The dead state, or the end of the window.
                     break;
                 }
-                (last, end) = (s as usize, i);
-                if i == rest.len() {
+                (last, end) = (s, i);
+                if i >= window.len() || s <= self.max_final {
+                    // The end of the window, or a match no longer word can extend.
                     break;
                 }
             }
             if last == 0 {
                 return;
             }
-            let end = at + end;
             at = end;
-            let Some(&(len, topic, boundary)) = self.matches.get(last / self.classes - 1) else { continue };
+            let Some(&(len, topic, boundary)) = self.matches.get((last >> self.shift) - 1) else { continue };
             let start = end - len;
-            let before_ok = start == 0 || !bytes.get(start - 1).copied().is_some_and(is_word_byte);
-            let after_ok = !bytes.get(end).copied().is_some_and(is_word_byte);
+            // A word byte at `i` (none before the text or after it).
+            let word_at =
+                |i: Option<usize>| i.and_then(|i| bytes.get(i)).is_some_and(|b| WORD_BYTE[usize::from(*b)]);
             let ok = match boundary {
                 Boundary::None => true,
-                Boundary::Start => before_ok,
-                Boundary::Both => before_ok && after_ok,
+                Boundary::Start => !word_at(start.checked_sub(1)),
+                Boundary::Both => !word_at(start.checked_sub(1)) && !word_at(Some(end)),
             };
             if ok {
                 out.push(Hit { start, end, topic });
@@ -744,31 +769,40 @@ fn word_list(extra: &[(Topic, Vec<String>)]) -> (Vec<String>, Vec<(Topic, Bounda
     (words, info)
 }
 
-/// Runs the DFA from state `s` over `hay` up to the first dead or match state: how many bytes
-/// it read and the state it reached.
+/// Runs the DFA from state `s` over `hay[i..]` up to the first dead or match state: the index just
+/// past the byte that reached it (or `hay.len()`), with `s` the state reached.
 #[inline(always)]
-fn walk(trans: &[u32], class: &[u8; 256], max_match: u32, hay: &[u8], mut s: u32) -> (usize, u32) {
-    let step = |s: u32, b: u8| trans.get(s as usize + usize::from(class[usize::from(b)])).map_or(0, |&n| n);
-    // Four bytes a round while none reaches a special state: fewer loop checks per byte.
-    let mut quads = hay.chunks_exact(4);
-    let mut read = 0;
-    for quad in quads.by_ref() {
-        for (k, &b) in quad.iter().enumerate() {
-            s = step(s, b);
-            if s <= max_match {
-                return (read + k + 1, s);
+fn walk(
+    trans: &[u32],
+    mask: usize,
+    class: &[u8; 256],
+    max_match: usize,
+    hay: &[u8],
+    mut i: usize,
+    s: &mut usize,
+) -> usize {
+    let mut t = *s;
+    let step = |t: usize, b: u8| trans[(t + usize::from(class[usize::from(b)])) & mask] as usize;
+    // Eight bytes a round while none reaches a special state: fewer loop checks per byte.
+    while let Some(Ok(round)) = hay.get(i..i + 8).map(<&[u8; 8]>::try_from) {
+        for (k, &b) in round.iter().enumerate() {
+            t = step(t, b);
+            if t <= max_match {
+                *s = t;
+                return i + k + 1;
             }
         }
-        read += 4;
+        i += 8;
     }
-    for &b in quads.remainder() {
-        s = step(s, b);
-        read += 1;
-        if s <= max_match {
+    while let Some(&b) = hay.get(i) {
+        t = step(t, b);
+        i += 1;
+        if t <= max_match {
             break;
         }
     }
-    (read, s)
+    *s = t;
+    i
 }
 
 /// The error of a keyword table that cannot be laid out (more than 256 byte classes or 2^32

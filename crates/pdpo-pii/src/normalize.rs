@@ -29,6 +29,32 @@ fn folds_to(b: &[u8]) -> Option<(u8, usize)> {
     }
 }
 
+/// A search for the lead bytes of folding chars (0xC2, 0xE3, 0xEF). In Chinese text most hits
+/// are other chars (`。`, `、`, `「`), so the search restarts every few dozen bytes: the vector
+/// searcher is set up once per text rather than once per restart.
+struct Leads {
+    #[cfg(target_arch = "x86_64")]
+    avx2: Option<memchr::arch::x86_64::avx2::memchr::Three>,
+}
+
+impl Leads {
+    fn new() -> Self {
+        Self {
+            #[cfg(target_arch = "x86_64")]
+            avx2: memchr::arch::x86_64::avx2::memchr::Three::new(0xC2, 0xE3, 0xEF),
+        }
+    }
+
+    #[inline]
+    fn find(&self, hay: &[u8]) -> Option<usize> {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(avx2) = &self.avx2 {
+            return avx2.find(hay);
+        }
+        memchr::memchr3(0xC2, 0xE3, 0xEF, hay)
+    }
+}
+
 impl<'a> Folded<'a> {
     pub(crate) fn new(text: &'a str) -> Self {
         let bytes = text.as_bytes();
@@ -36,7 +62,8 @@ impl<'a> Folded<'a> {
         let mut shifts = Vec::new();
         let mut copied = 0;
         let mut i = 0;
-        while let Some(p) = bytes.get(i..).and_then(|rest| memchr::memchr3(0xC2, 0xE3, 0xEF, rest)) {
+        let leads = Leads::new();
+        while let Some(p) = bytes.get(i..).and_then(|rest| leads.find(rest)) {
             i += p;
             let Some((ascii, len)) = bytes.get(i..).and_then(folds_to) else {
                 i += 1;

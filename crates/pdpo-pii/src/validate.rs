@@ -22,6 +22,11 @@ pub(crate) struct Compact {
 }
 
 impl Compact {
+    /// The bytes (ASCII letters and digits), without the UTF-8 check of [`Self::as_str`].
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+
     pub(crate) fn as_str(&self) -> &str {
         // Only ASCII letters and digits are ever pushed, so the bytes are valid UTF-8.
         std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
@@ -35,8 +40,9 @@ pub(crate) fn compact(s: &str, separators: &[char]) -> Option<Compact> {
     if s.is_ascii() {
         // Nothing to fold: byte by byte (candidates from the scanner are already folded).
         for &b in s.as_bytes() {
-            if b.is_ascii_alphanumeric() {
-                *out.buf.get_mut(out.len)? = b.to_ascii_uppercase();
+            let up = b.to_ascii_uppercase();
+            if up.is_ascii_uppercase() || b.is_ascii_digit() {
+                *out.buf.get_mut(out.len)? = up;
                 out.len += 1;
             } else if !separators.contains(&char::from(b)) {
                 return None;
@@ -77,7 +83,7 @@ fn hkid_value(c: u8) -> Option<u32> {
 /// assert_eq!(hkid_check_digit("CA182361"), Some('1'));
 /// ```
 pub fn hkid_check_digit(body: &str) -> Option<char> {
-    hkid_check_of(compact(body, &[])?.as_str().as_bytes())
+    hkid_check_of(compact(body, &[])?.as_bytes())
 }
 
 /// [`hkid_check_digit`] of an already compacted body (upper-case ASCII letters and digits).
@@ -108,12 +114,12 @@ fn hkid_check_of(b: &[u8]) -> Option<char> {
 /// ```
 pub fn hkid(s: &str) -> bool {
     let Some(c) = compact(s, &['(', ')', ' ']) else { return false };
-    let c = c.as_str();
+    let c = c.as_bytes();
     if c.len() < 8 || !brackets_ok(s) {
         return false;
     }
     let (body, check) = c.split_at(c.len() - 1);
-    hkid_check_of(body.as_bytes()).is_some_and(|d| check.starts_with(d))
+    hkid_check_of(body).is_some_and(|d| check.first().is_some_and(|&k| char::from(k) == d))
 }
 
 /// Brackets, if any, are one `(` and one `)` around the last character.
@@ -276,24 +282,44 @@ pub fn hk_phone(s: &str) -> Option<PhoneClass> {
     hk_phone_digits(s).map(|(class, _)| class)
 }
 
-/// [`hk_phone`], with the digits of `s` (prefix included).
-pub(crate) fn hk_phone_digits(s: &str) -> Option<(PhoneClass, Compact)> {
+/// The digits of a phone candidate and whether it holds a `+`; `None` if it holds anything but
+/// digits, spaces, `-`, `.`, brackets and `+` (full-width forms folded), or more than 32 digits.
+fn phone_chars(s: &str) -> Option<(Compact, bool)> {
     let allowed = |c: char| matches!(c, '0'..='9' | ' ' | '-' | '.' | '(' | ')' | '+');
-    let ok = if s.is_ascii() {
-        s.bytes().all(|b| allowed(char::from(b)))
-    } else {
-        s.chars().map(fold_char).all(allowed)
-    };
-    if !ok {
+    if !s.chars().map(fold_char).all(allowed) {
         return None;
     }
     let has_plus = s.chars().any(|c| fold_char(c) == '+');
-    let compacted = compact(s, &[' ', '-', '.', '(', ')', '+'])?;
-    let digits = compacted.as_str();
-    let local = if let Some(rest) = digits.strip_prefix("00852") {
+    Some((compact(s, &[' ', '-', '.', '(', ')', '+'])?, has_plus))
+}
+
+/// [`phone_chars`] of an ASCII text in one pass over its bytes (the scanner's candidates are
+/// folded, so ASCII).
+fn phone_chars_ascii(s: &str) -> Option<(Compact, bool)> {
+    let mut out = Compact { buf: [0; 32], len: 0 };
+    let mut has_plus = false;
+    for &b in s.as_bytes() {
+        match b {
+            b'0'..=b'9' => {
+                *out.buf.get_mut(out.len)? = b;
+                out.len += 1;
+            }
+            b' ' | b'-' | b'.' | b'(' | b')' => {}
+            b'+' => has_plus = true,
+            _ => return None,
+        }
+    }
+    Some((out, has_plus))
+}
+
+/// [`hk_phone`], with the digits of `s` (prefix included).
+pub(crate) fn hk_phone_digits(s: &str) -> Option<(PhoneClass, Compact)> {
+    let (compacted, has_plus) = if s.is_ascii() { phone_chars_ascii(s)? } else { phone_chars(s)? };
+    let digits = compacted.as_bytes();
+    let local = if let Some(rest) = digits.strip_prefix(b"00852") {
         rest
     } else if digits.len() == 11 {
-        digits.strip_prefix("852")?
+        digits.strip_prefix(b"852")?
     } else if has_plus {
         return None;
     } else {
@@ -302,7 +328,7 @@ pub(crate) fn hk_phone_digits(s: &str) -> Option<(PhoneClass, Compact)> {
     if local.len() != 8 {
         return None;
     }
-    let class = match local.as_bytes()[0] {
+    let class = match local[0] {
         b'2' | b'3' => PhoneClass::Fixed,
         b'5' | b'6' | b'9' => PhoneClass::Mobile,
         b'4' | b'7' | b'8' => PhoneClass::MobileNewBlock,
@@ -451,13 +477,24 @@ pub fn ip_address(s: &str) -> bool {
 /// assert_eq!(parse_date("31/02/1985"), None);
 /// ```
 pub fn parse_date(s: &str) -> Option<(u32, u32, u32)> {
+    // Folding changes no ASCII char: an ASCII text (every candidate of the scanner) is read byte
+    // by byte, without decoding.
+    if s.is_ascii() {
+        parse_date_chars(s.bytes().map(char::from))
+    } else {
+        parse_date_chars(s.chars().map(fold_char))
+    }
+}
+
+/// [`parse_date`] of the folded chars of a text.
+fn parse_date_chars(chars: impl Iterator<Item = char>) -> Option<(u32, u32, u32)> {
     let mut nums = [0u32; 3];
     let mut n = 0;
     let mut month_word = None;
     let (mut cur, mut cur_len) = (0u32, 0usize);
     let mut word = [0u8; 12];
     let mut word_len = 0;
-    for c in s.chars().map(fold_char).chain(std::iter::once(' ')) {
+    for c in chars.chain(std::iter::once(' ')) {
         if let Some(d) = c.to_digit(10).filter(|_| c.is_ascii_digit()) {
             cur = cur * 10 + d;
             cur_len += 1;
@@ -645,6 +682,19 @@ mod tests {
     }
 
     proptest! {
+        /// The one-pass reading of an ASCII phone candidate gives what the general one gives.
+        #[test]
+        fn phone_chars_ascii_is_phone_chars(s in "[0-9 .()+a:-]{0,40}") {
+            let view = |r: Option<(Compact, bool)>| r.map(|(c, plus)| (c.as_bytes().to_vec(), plus));
+            prop_assert_eq!(view(phone_chars_ascii(&s)), view(phone_chars(&s)));
+        }
+
+        /// Dates read byte by byte from ASCII text are the dates read char by char with folding.
+        #[test]
+        fn ascii_dates_read_as_chars(s in "[0-9/ .,a-zA-Z-]{0,16}|[0-9]{1,4}[/ -][0-9]{1,2}[/ -][0-9]{1,4}|[0-9]{1,2} (?:Mar|march|Sept|Feb)[a-z]{0,3},? [0-9]{4}") {
+            prop_assert_eq!(parse_date(&s), parse_date_chars(s.chars().map(fold_char)));
+        }
+
         #[test]
         fn generated_hkid_passes_in_every_form(body in hkid_body()) {
             let c = hkid_check_digit(&body).unwrap();
