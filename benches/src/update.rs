@@ -54,7 +54,7 @@ pub async fn stores(
     match &pool {
         Pool::Sqlite(p) => sqlx::raw_sql(DDL).execute(p).await.map(drop)?,
         Pool::Postgres(p) => sqlx::raw_sql(DDL).execute(p).await.map(drop)?,
-        _ => return Err("a SQLite or PostgreSQL pool".into()),
+        _ => return Err("pdpo_bench::update::stores: the pool must be SQLite or PostgreSQL".into()),
     }
     let store = SqlStore::open(pool.clone(), Schema::from_toml_str(SCHEMA, None)?).await?;
     let mut load = ChangeSet::new();

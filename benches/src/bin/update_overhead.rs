@@ -121,9 +121,21 @@ async fn run(rounds: usize, block: usize) -> Result<(), BoxError> {
 }
 
 fn main() -> Result<(), BoxError> {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let rounds = args.first().copied().unwrap_or(40);
-    let block = args.get(1).copied().unwrap_or(100);
+    let mut args = std::env::args().skip(1);
+    let mut number = |name: &str, default: usize| -> Result<usize, BoxError> {
+        match args.next() {
+            None => Ok(default),
+            Some(a) => match a.parse() {
+                Ok(n) if n > 0 => Ok(n),
+                _ => Err(format!(
+                    "update_overhead [rounds] [block]: {name} must be a positive whole number, not `{a}`"
+                )
+                .into()),
+            },
+        }
+    };
+    let rounds = number("rounds", 40)?;
+    let block = number("block", 100)?;
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     rt.block_on(run(rounds, block))
 }

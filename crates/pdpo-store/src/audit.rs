@@ -773,14 +773,14 @@ impl SqlAuditStore {
         self.append_bodies(conn, encode_all(events)?, step).await
     }
 
-    /// Records `head` as committed (called after the commit of an append that returned it).
-    #[cfg(feature = "postgres")]
     /// Forgets the committed head (it moved under this handle): the next append reads it under
     /// lock instead of trying the known one first.
+    #[cfg(feature = "postgres")]
     pub(crate) fn forget(&self) {
         *self.inner.known.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 
+    /// Records `head` as committed (called after the commit of an append that returned it).
     pub(crate) fn remember(&self, head: Head) {
         *self.inner.known.lock().unwrap_or_else(PoisonError::into_inner) = Some(head);
     }

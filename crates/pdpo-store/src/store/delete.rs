@@ -11,7 +11,7 @@ use std::collections::HashSet;
 
 use pdpo_core::{Key, RecordRef, StoreError};
 
-use super::insert::rows_per_statement;
+use super::insert::{SCOPE_BINDS, rows_per_statement};
 use super::{SqlStore, Table, check_key_widths, describe, keys_in_arrays, not_found, pg_key_arrays};
 use crate::backend::Handle;
 use crate::error::store_error;
@@ -29,7 +29,7 @@ impl SqlStore {
         fail_at: Option<usize>,
         n: &mut usize,
     ) -> Result<u64, StoreError> {
-        let per_statement = rows_per_statement(self.inner.dialect.max_binds() - 1, table.key.len());
+        let per_statement = rows_per_statement(self.inner.dialect, table.key.len(), SCOPE_BINDS);
         let mut rest = &targets[..];
         while !rest.is_empty() {
             // A statement holds distinct records only.

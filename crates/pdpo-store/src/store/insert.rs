@@ -36,10 +36,13 @@ use crate::sql::{Bind, Dialect, Sql, invalid};
 /// nothing measurable and cost parse time and memory.
 pub(super) const MAX_ROWS: usize = 1_000;
 
+/// Binds an update or delete statement may hold besides its rows': the tenant condition.
+pub(super) const SCOPE_BINDS: usize = 1;
+
 /// The most rows of `width` binds each that one statement holds: [`MAX_ROWS`], or fewer to stay
-/// within `max_binds`.
-pub(super) fn rows_per_statement(max_binds: usize, width: usize) -> usize {
-    MAX_ROWS.min(max_binds / width.max(1))
+/// within the backend's bind limit once `other` binds (see [`SCOPE_BINDS`]) are set aside.
+pub(super) fn rows_per_statement(dialect: Dialect, width: usize, other: usize) -> usize {
+    MAX_ROWS.min(dialect.max_binds().saturating_sub(other) / width.max(1))
 }
 
 /// One validated row, ready to bind.
@@ -167,10 +170,10 @@ impl SqlStore {
         carry: &mut Option<Row>,
         tenant: Option<&str>,
     ) -> Result<Option<Batch>, StoreError> {
-        let max_binds = self.inner.dialect.max_binds();
+        let dialect = self.inner.dialect;
         let mut batch: Vec<Row> = carry.take().into_iter().collect();
         let full = |batch: &[Row]| {
-            batch.first().is_some_and(|first| batch.len() >= rows_per_statement(max_binds, first.cols.len()))
+            batch.first().is_some_and(|first| batch.len() >= rows_per_statement(dialect, first.cols.len(), 0))
         };
         while !full(&batch) {
             let Some(record) = queue.next() else { break };
@@ -260,7 +263,7 @@ impl SqlStore {
         {
             return Ok(Statement::Bulk(bulk));
         }
-        let full = rows_per_statement(self.inner.dialect.max_binds(), first.cols.len());
+        let full = rows_per_statement(self.inner.dialect, first.cols.len(), 0);
         let sql = self.insert_sql(table, rows);
         let kept = rows.len() == full || rows.len() == 1;
         #[cfg(feature = "sqlite")]

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use pdpo_core::{Identifier, RecordRef, StoreError, Value};
 
 use super::bulk::{Bulk, Savepoint, bulk_column, execute_bulk, unnest_from, unnested};
-use super::insert::rows_per_statement;
+use super::insert::{SCOPE_BINDS, rows_per_statement};
 use super::{FastMap, SqlStore, Table, describe, not_found};
 use crate::backend::Handle;
 use crate::error::store_error;
@@ -89,7 +89,7 @@ impl SqlStore {
     /// Splits a run into groups of indexes into `rows` (updates of one table setting one list of
     /// columns; see the module documentation), in the order they must run.
     fn update_groups(&self, rows: &[UpdateRow]) -> Vec<Vec<usize>> {
-        let max_binds = self.inner.dialect.max_binds() - 1;
+        let dialect = self.inner.dialect;
         let mut groups: Vec<Vec<usize>> = Vec::new();
         // The latest group of each (entity, column list), and the latest group of each record.
         let mut open: FastMap<(&Identifier, &[usize]), usize> = FastMap::default();
@@ -98,7 +98,7 @@ impl SqlStore {
             let width = row.key.len() + row.cols.len();
             let joins = open.get(&(&row.target.entity, &row.cols[..])).copied().filter(|&g| {
                 last.get(&row.target).is_none_or(|&l| l < g)
-                    && groups[g].len() < rows_per_statement(max_binds, width)
+                    && groups[g].len() < rows_per_statement(dialect, width, SCOPE_BINDS)
             });
             let g = match joins {
                 Some(g) => g,
@@ -139,7 +139,7 @@ impl SqlStore {
                 None => {
                     let sql = self.update_values_sql(table, rows, tenant)?;
                     let width = first.key.len() + first.cols.len();
-                    let full = rows_per_statement(self.inner.dialect.max_binds() - 1, width);
+                    let full = rows_per_statement(self.inner.dialect, width, SCOPE_BINDS);
                     if rows.len() == full { h.execute(sql).await } else { h.execute_once(sql).await }
                 }
             }

@@ -9,6 +9,40 @@ use pdpo_core::{DataStore, Schema};
 use pdpo_store::sqlx;
 use pdpo_store::{SqlStore, sqlite_options};
 
+/// Two tests of one check on the conformance fixture (no tenant column): `$sqlite` on a fresh
+/// SQLite file, `$postgres` on a fresh PostgreSQL schema (a test that cannot reach the server
+/// fails under CI and is skipped outside it, see [`pg_admin`]). `$check` is an
+/// `async fn(SqlStore)`.
+macro_rules! on_both_backends {
+    ($sqlite:ident, $postgres:ident, $check:path) => {
+        #[tokio::test(flavor = "current_thread")]
+        async fn $sqlite() {
+            let h = $crate::common::SqliteHarness::new();
+            let store = pdpo_core::conformance::Harness::open(
+                &h,
+                &pdpo_core::conformance::fixture_schema(false),
+                None,
+            )
+            .await;
+            $check(store).await;
+        }
+
+        #[tokio::test(flavor = "current_thread")]
+        async fn $postgres() {
+            let Some(admin) = $crate::common::pg_admin().await else { return };
+            let schemas = $crate::common::PgSchemas::new(admin);
+            let store = pdpo_core::conformance::Harness::open(
+                &schemas.harness(),
+                &pdpo_core::conformance::fixture_schema(false),
+                None,
+            )
+            .await;
+            $check(store).await;
+            schemas.drop_all().await;
+        }
+    };
+}
+
 /// Which backend a DDL is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Backend {

@@ -159,20 +159,11 @@ async fn postgres_bulk_inserts() {
     schemas.drop_all().await;
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn sqlite_fault_injection() {
-    let h = SqliteHarness::new();
-    failing_at_each_statement_changes_nothing(h.open(&fixture_schema(false), None).await).await;
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn postgres_fault_injection() {
-    let Some(admin) = pg_admin().await else { return };
-    let schemas = PgSchemas::new(admin);
-    let h = schemas.harness();
-    failing_at_each_statement_changes_nothing(h.open(&fixture_schema(false), None).await).await;
-    schemas.drop_all().await;
-}
+on_both_backends!(
+    sqlite_fault_injection,
+    postgres_fault_injection,
+    failing_at_each_statement_changes_nothing
+);
 
 /// With an audit log: six data statements, then the log's four (lock the head, create the
 /// month's partition, insert the rows, write the head), then one outbox insert of two rows.
@@ -212,20 +203,11 @@ async fn audited_failures_change_neither_data_nor_log(s: SqlStore) {
     assert!(verify(&log, Scope::All).await.unwrap().is_clean());
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn sqlite_audited_fault_injection() {
-    let h = SqliteHarness::new();
-    audited_failures_change_neither_data_nor_log(h.open(&fixture_schema(false), None).await).await;
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn postgres_audited_fault_injection() {
-    let Some(admin) = pg_admin().await else { return };
-    let schemas = PgSchemas::new(admin);
-    let h = schemas.harness();
-    audited_failures_change_neither_data_nor_log(h.open(&fixture_schema(false), None).await).await;
-    schemas.drop_all().await;
-}
+on_both_backends!(
+    sqlite_audited_fault_injection,
+    postgres_audited_fault_injection,
+    audited_failures_change_neither_data_nor_log
+);
 
 /// A log that cannot take the events (here: opened on another database, so this one has no
 /// head row) fails the change set, and its data changes roll back.
@@ -370,19 +352,11 @@ async fn stale_known_heads_rechain(s: SqlStore) {
     assert!(verify(&a, Scope::All).await.unwrap().is_clean());
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn sqlite_stale_known_heads_rechain() {
-    let h = SqliteHarness::new();
-    stale_known_heads_rechain(h.open(&fixture_schema(false), None).await).await;
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn postgres_stale_known_heads_rechain() {
-    let Some(admin) = pg_admin().await else { return };
-    let schemas = PgSchemas::new(admin);
-    stale_known_heads_rechain(schemas.harness().open(&fixture_schema(false), None).await).await;
-    schemas.drop_all().await;
-}
+on_both_backends!(
+    sqlite_stale_known_heads_rechain,
+    postgres_stale_known_heads_rechain,
+    stale_known_heads_rechain
+);
 
 /// Inserts are checked batch by batch while the previous statement runs: a bad record in a later
 /// batch fails the change set after earlier statements ran, and nothing is left behind; a
@@ -413,16 +387,8 @@ async fn later_batches_fail_cleanly(s: SqlStore) {
     assert_eq!(dump(&s).await, before);
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn sqlite_later_insert_batches_fail_cleanly() {
-    let h = SqliteHarness::new();
-    later_batches_fail_cleanly(h.open(&fixture_schema(false), None).await).await;
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn postgres_later_insert_batches_fail_cleanly() {
-    let Some(admin) = pg_admin().await else { return };
-    let schemas = PgSchemas::new(admin);
-    later_batches_fail_cleanly(schemas.harness().open(&fixture_schema(false), None).await).await;
-    schemas.drop_all().await;
-}
+on_both_backends!(
+    sqlite_later_insert_batches_fail_cleanly,
+    postgres_later_insert_batches_fail_cleanly,
+    later_batches_fail_cleanly
+);

@@ -2,8 +2,9 @@
 //! schema checks at open, migrations, fault injection, database-per-workspace tenancy.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod audit;
+#[macro_use]
 mod common;
+mod audit;
 mod conformance;
 mod faults;
 mod keys;

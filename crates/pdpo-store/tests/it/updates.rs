@@ -251,47 +251,15 @@ async fn grouped_deletes(s: SqlStore) {
     }
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn sqlite_grouped_deletes() {
-    let h = SqliteHarness::new();
-    grouped_deletes(h.open(&fixture_schema(false), None).await).await;
-}
+on_both_backends!(sqlite_grouped_deletes, postgres_grouped_deletes, grouped_deletes);
 
-#[tokio::test(flavor = "current_thread")]
-async fn postgres_grouped_deletes() {
-    let Some(admin) = pg_admin().await else { return };
-    let schemas = PgSchemas::new(admin);
-    grouped_deletes(schemas.harness().open(&fixture_schema(false), None).await).await;
-    schemas.drop_all().await;
-}
+on_both_backends!(
+    sqlite_grouped_updates_match_the_reference,
+    postgres_grouped_updates_match_the_reference,
+    grouped_updates_match_the_reference
+);
 
-#[tokio::test(flavor = "current_thread")]
-async fn sqlite_grouped_updates_match_the_reference() {
-    let h = SqliteHarness::new();
-    grouped_updates_match_the_reference(h.open(&fixture_schema(false), None).await).await;
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn postgres_grouped_updates_match_the_reference() {
-    let Some(admin) = pg_admin().await else { return };
-    let schemas = PgSchemas::new(admin);
-    grouped_updates_match_the_reference(schemas.harness().open(&fixture_schema(false), None).await).await;
-    schemas.drop_all().await;
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn sqlite_large_update_groups_split() {
-    let h = SqliteHarness::new();
-    large_groups_split(h.open(&fixture_schema(false), None).await).await;
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn postgres_large_update_groups_split() {
-    let Some(admin) = pg_admin().await else { return };
-    let schemas = PgSchemas::new(admin);
-    large_groups_split(schemas.harness().open(&fixture_schema(false), None).await).await;
-    schemas.drop_all().await;
-}
+on_both_backends!(sqlite_large_update_groups_split, postgres_large_update_groups_split, large_groups_split);
 
 #[tokio::test(flavor = "current_thread")]
 async fn sqlite_tenant_scoped_update_groups() {
