@@ -43,6 +43,15 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Inserts the conformance fixture's records in one change set.
+pub(crate) async fn loaded(s: &impl DataStore) {
+    let mut load = pdpo_core::ChangeSet::new();
+    for r in pdpo_core::conformance::records() {
+        load.insert(r);
+    }
+    s.apply(load).await.unwrap();
+}
+
 /// Which backend a DDL is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Backend {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::DateTime;
 
 use pdpo_audit::{AuditStore, MemoryAuditStore, Scope, verify};
-use pdpo_core::conformance::{Harness, fixture_schema, records};
+use pdpo_core::conformance::{Harness, fixture_schema};
 use pdpo_core::{
     Actor, AuditAction, AuditEvent, ChangeSet, DataStore, FixedClock, Identifier, Key, KeyValue, Record,
     RecordRef, StoreErrorKind, Value,
@@ -17,7 +17,7 @@ use pdpo_core::{
 use pdpo_store::{SqlAuditStore, SqlStore};
 
 use crate::audit::{ORIGIN, snapshot};
-use crate::common::{PgSchemas, SqliteHarness, dump, pg_admin};
+use crate::common::{PgSchemas, SqliteHarness, dump, loaded, pg_admin};
 
 fn id(s: &'static str) -> Identifier {
     Identifier::from_static(s)
@@ -48,11 +48,7 @@ fn change_set() -> ChangeSet {
 }
 
 async fn failing_at_each_statement_changes_nothing(s: SqlStore) {
-    let mut load = ChangeSet::new();
-    for r in records() {
-        load.insert(r);
-    }
-    s.apply(load).await.unwrap();
+    loaded(&s).await;
     let before = dump(&s).await;
     let statements = 8;
     for at in 0..statements {
@@ -85,11 +81,7 @@ fn bulk_inserts() -> ChangeSet {
 }
 
 async fn bulk_inserts_fail_at_each_statement(s: SqlStore) {
-    let mut load = ChangeSet::new();
-    for r in records() {
-        load.insert(r);
-    }
-    s.apply(load).await.unwrap();
+    loaded(&s).await;
     let before = dump(&s).await;
     for at in 0..4 {
         s.inject_failure_at(at);
@@ -109,11 +101,7 @@ async fn bulk_inserts_fail_at_each_statement(s: SqlStore) {
 /// A constraint failing inside a multi-row statement names the record at fault, and nothing of
 /// the change set stays.
 async fn bulk_insert_errors_name_the_record(s: SqlStore) {
-    let mut load = ChangeSet::new();
-    for r in records() {
-        load.insert(r);
-    }
-    s.apply(load).await.unwrap();
+    loaded(&s).await;
     let before = dump(&s).await;
     let order = |k: i64, person: i64| Record::new(id("orders"), Key::from(k)).with("person_id", person);
     let mut cs = ChangeSet::new();
@@ -171,11 +159,7 @@ async fn audited_failures_change_neither_data_nor_log(s: SqlStore) {
     let clock = Arc::new(FixedClock::new(DateTime::from_timestamp(1_750_000_000, 0).unwrap()));
     let log = SqlAuditStore::open(s.pool().clone(), ORIGIN, clock.clone()).await.unwrap();
     let s = s.with_audit(log.clone());
-    let mut load = ChangeSet::new();
-    for r in records() {
-        load.insert(r);
-    }
-    s.apply(load).await.unwrap();
+    loaded(&s).await;
     let before = dump(&s).await;
     let log_before = snapshot(&log).await;
     assert_eq!(log_before.head.size, 0);
@@ -217,11 +201,7 @@ async fn a_refused_audit_append_rolls_back_the_data() {
     let clock = Arc::new(FixedClock::new(DateTime::from_timestamp(1_750_000_000, 0).unwrap()));
     let log = SqlAuditStore::open(a.pool().await, ORIGIN, clock).await.unwrap();
     let s = b.open(&fixture_schema(false), None).await;
-    let mut load = ChangeSet::new();
-    for r in records() {
-        load.insert(r);
-    }
-    s.apply(load).await.unwrap();
+    loaded(&s).await;
     let before = dump(&s).await;
     let s = s.with_audit(log.clone());
     let err = s.apply(change_set()).await.unwrap_err();
@@ -261,11 +241,7 @@ async fn known_head_failures_change_nothing(s: SqlStore, statements: usize) {
     let clock = Arc::new(FixedClock::new(DateTime::from_timestamp(1_750_000_000, 0).unwrap()));
     let log = SqlAuditStore::open(s.pool().clone(), ORIGIN, clock.clone()).await.unwrap();
     let s = s.with_audit(log.clone());
-    let mut load = ChangeSet::new();
-    for r in records() {
-        load.insert(r);
-    }
-    s.apply(load).await.unwrap();
+    loaded(&s).await;
     let reference = MemoryAuditStore::with_clock(ORIGIN, clock);
     let first = renaming(0, "CHAN Tai-man");
     s.apply(first.clone()).await.unwrap();
@@ -321,11 +297,7 @@ async fn stale_known_heads_rechain(s: SqlStore) {
     let clock = Arc::new(FixedClock::new(DateTime::from_timestamp(1_750_000_000, 0).unwrap()));
     let a = SqlAuditStore::open(s.pool().clone(), ORIGIN, clock.clone()).await.unwrap();
     let b = SqlAuditStore::open(s.pool().clone(), ORIGIN, clock.clone()).await.unwrap();
-    let mut load = ChangeSet::new();
-    for r in records() {
-        load.insert(r);
-    }
-    s.apply(load).await.unwrap();
+    loaded(&s).await;
     let (sa, sb) = (s.clone().with_audit(a.clone()), s.with_audit(b.clone()));
     let reference = MemoryAuditStore::with_clock(ORIGIN, clock);
     let mut n = 0;
@@ -362,11 +334,7 @@ on_both_backends!(
 /// batch fails the change set after earlier statements ran, and nothing is left behind; a
 /// statement's own failure in an earlier batch wins over a bad record prepared after it.
 async fn later_batches_fail_cleanly(s: SqlStore) {
-    let mut load = ChangeSet::new();
-    for r in records() {
-        load.insert(r);
-    }
-    s.apply(load).await.unwrap();
+    loaded(&s).await;
     let before = dump(&s).await;
     let orders = |bad_at: Option<i64>, missing_parent_at: Option<i64>| {
         let mut cs = ChangeSet::new();

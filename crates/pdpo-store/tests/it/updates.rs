@@ -10,7 +10,7 @@ use pdpo_core::{
 };
 use pdpo_store::SqlStore;
 
-use crate::common::{PgSchemas, SqliteHarness, dump, pg_admin};
+use crate::common::{PgSchemas, SqliteHarness, dump, loaded, pg_admin};
 
 fn id(s: &'static str) -> Identifier {
     Identifier::from_static(s)
@@ -73,14 +73,6 @@ fn interleaved() -> ChangeSet {
 /// [1000, 1001] (6), plus the existence check (1); the insert (1); then people{name} and
 /// people{profile} (2).
 const INTERLEAVED_STATEMENTS: usize = 10;
-
-async fn loaded(s: &impl DataStore) {
-    let mut load = ChangeSet::new();
-    for r in records() {
-        load.insert(r);
-    }
-    s.apply(load).await.unwrap();
-}
 
 async fn grouped_updates_match_the_reference(s: SqlStore) {
     let reference = MemoryStore::new(fixture_schema(false));
