@@ -117,6 +117,16 @@ impl Raw {
         }
     }
 
+    /// The `size` column of the stored head row.
+    async fn head_row_size(&self) -> u64 {
+        let sql = "SELECT size FROM _pdpo_audit_head WHERE id = 1";
+        let size: i64 = match self {
+            Self::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+            Self::Pg(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+        };
+        size as u64
+    }
+
     async fn drop_seal_guard(&self) {
         match self {
             Self::Sqlite(_) => {
@@ -755,6 +765,58 @@ async fn seals_refuse_update_and_delete() {
         assert_eq!(t.sql.seals().await.unwrap(), seals);
         env.done().await;
     }
+}
+
+/// Two handles on one log, each on its own clock: appends through a handle whose known head is
+/// stale (the other appended, or sealed the month on a clock already in the next one) take the
+/// slow path and chain on the true head; every append, fast or slow, writes the head row.
+async fn two_handles_and_a_foreign_seal(env: Env) {
+    let raw = env.fresh().await;
+    let (ca, cb) = (Arc::new(FixedClock::new(start())), Arc::new(FixedClock::new(start())));
+    let a = SqlAuditStore::open(raw.pool(), ORIGIN, ca.clone()).await.unwrap();
+    let b = SqlAuditStore::open(raw.pool(), ORIGIN, cb.clone()).await.unwrap();
+    let mut n = 0;
+    let mut batch = |size: u64| {
+        let events: Vec<AuditEvent> = (n..n + size).map(|i| event(i, start())).collect();
+        n += size;
+        events
+    };
+    // The first append starts January (slow path); the next two take the fast path.
+    a.append(&batch(2)).await.unwrap();
+    assert_eq!(raw.head_row_size().await, 2);
+    a.append(&batch(3)).await.unwrap();
+    let head = a.append(&batch(1)).await.unwrap();
+    assert_eq!((head.size, raw.head_row_size().await), (6, 6), "the fast path skipped the head row");
+    assert_eq!(a.head().await.unwrap(), head);
+    assert_eq!(b.head().await.unwrap(), head);
+    // B still knows the head it opened on (empty): its append must chain on entry 5.
+    let head = b.append(&batch(2)).await.unwrap();
+    assert_eq!((head.size, head.count, raw.head_row_size().await), (8, 8, 8));
+    // A's known head is stale now.
+    let head = a.append(&batch(1)).await.unwrap();
+    assert_eq!((head.size, head.count), (9, 9));
+    // B, on a clock in February, seals January; A, still in January, appends on its known head.
+    cb.advance(Duration::days(31));
+    let seal = b.seal_ended().await.unwrap().expect("January sealed");
+    assert_eq!((seal.month, seal.count), (month(2026, 1), 9));
+    let head = a.append(&batch(2)).await.unwrap();
+    assert_eq!((head.size, head.month, head.count, head.seals), (11, Some(month(2026, 2)), 2, 1));
+    let report = verify(&a, Scope::All).await.unwrap();
+    assert!(report.is_clean(), "{report}");
+    assert_eq!(report.entries, 11);
+    assert_eq!(b.head().await.unwrap(), head);
+    env.done().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn sqlite_two_handles_and_a_foreign_seal() {
+    two_handles_and_a_foreign_seal(Env::sqlite()).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn postgres_two_handles_and_a_foreign_seal() {
+    let Some(env) = Env::postgres().await else { return };
+    two_handles_and_a_foreign_seal(env).await;
 }
 
 /// Appends through the known-head fast path (one statement: head and rows together), of one
