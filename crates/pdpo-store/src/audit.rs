@@ -38,6 +38,12 @@ const GONE: &str = "_pdpo_audit_gone_";
 ///
 /// Clones share the pool. `Debug` shows the origin and backend only.
 ///
+/// # Several writers
+/// Any number of handles, in one process or several, may append to one log: the head row's lock
+/// makes their appends one linear chain. Their clocks may disagree: an entry is never dated before
+/// the head, so a handle whose clock is still in a month that another handle has already sealed
+/// appends to the next month, never past the seal.
+///
 /// # Tables (migration 2, `_pdpo_migrations` version 2)
 ///
 /// | Table | What it holds |

@@ -175,6 +175,23 @@ impl Env {
     }
 }
 
+/// `#[tokio::test]`s named `$sqlite` and `$postgres` that run `$check(env)` on a fresh [`Env`] of
+/// each backend (the PostgreSQL one skipped outside CI when the server is unreachable).
+macro_rules! on_both_envs {
+    ($sqlite:ident, $postgres:ident, $check:ident) => {
+        #[tokio::test(flavor = "current_thread")]
+        async fn $sqlite() {
+            $check(Env::sqlite()).await;
+        }
+
+        #[tokio::test(flavor = "current_thread")]
+        async fn $postgres() {
+            let Some(env) = Env::postgres().await else { return };
+            $check(env).await;
+        }
+    };
+}
+
 /// The SQL log and the reference log, on one clock.
 struct Twin {
     /// Whether both logs hold the same bytes: false once retention has logged drops, whose
@@ -350,16 +367,7 @@ async fn same_sequences_same_log(env: Env) {
     env.done().await;
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn sqlite_same_sequences_same_log() {
-    same_sequences_same_log(Env::sqlite()).await;
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn postgres_same_sequences_same_log() {
-    let Some(env) = Env::postgres().await else { return };
-    same_sequences_same_log(env).await;
-}
+on_both_envs!(sqlite_same_sequences_same_log, postgres_same_sequences_same_log, same_sequences_same_log);
 
 async fn fifteen_months_of_retention(env: Env) {
     let t = Twin::new(env.fresh().await).await;
@@ -388,16 +396,11 @@ async fn fifteen_months_of_retention(env: Env) {
     env.done().await;
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn sqlite_fifteen_months_of_retention() {
-    fifteen_months_of_retention(Env::sqlite()).await;
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn postgres_fifteen_months_of_retention() {
-    let Some(env) = Env::postgres().await else { return };
-    fifteen_months_of_retention(env).await;
-}
+on_both_envs!(
+    sqlite_fifteen_months_of_retention,
+    postgres_fifteen_months_of_retention,
+    fifteen_months_of_retention
+);
 
 /// A row an attacker could write without the checkpoint key: correct hash, correct link.
 fn forge(m: Month, index: u64, prev: Digest, like: &EntryRow) -> EntryRow {
@@ -566,16 +569,7 @@ async fn tampering_is_located(env: Env) {
     env.done().await;
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn sqlite_tampering_is_located() {
-    tampering_is_located(Env::sqlite()).await;
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn postgres_tampering_is_located() {
-    let Some(env) = Env::postgres().await else { return };
-    tampering_is_located(env).await;
-}
+on_both_envs!(sqlite_tampering_is_located, postgres_tampering_is_located, tampering_is_located);
 
 async fn concurrent_writers(env: Env) {
     const WRITERS: u64 = 4;
@@ -630,16 +624,11 @@ async fn concurrent_writers(env: Env) {
     env.done().await;
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn sqlite_concurrent_writers_give_one_linear_log() {
-    concurrent_writers(Env::sqlite()).await;
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn postgres_concurrent_writers_give_one_linear_log() {
-    let Some(env) = Env::postgres().await else { return };
-    concurrent_writers(env).await;
-}
+on_both_envs!(
+    sqlite_concurrent_writers_give_one_linear_log,
+    postgres_concurrent_writers_give_one_linear_log,
+    concurrent_writers
+);
 
 async fn interrupted_drop_and_origins(env: Env) {
     let t = Twin::build(env.fresh().await, 2, 5).await;
@@ -679,16 +668,11 @@ async fn interrupted_drop_and_origins(env: Env) {
     env.done().await;
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn sqlite_interrupted_drop_and_origins() {
-    interrupted_drop_and_origins(Env::sqlite()).await;
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn postgres_interrupted_drop_and_origins() {
-    let Some(env) = Env::postgres().await else { return };
-    interrupted_drop_and_origins(env).await;
-}
+on_both_envs!(
+    sqlite_interrupted_drop_and_origins,
+    postgres_interrupted_drop_and_origins,
+    interrupted_drop_and_origins
+);
 
 #[tokio::test(flavor = "current_thread")]
 async fn append_in_commits_and_rolls_back_with_the_callers_transaction() {
@@ -808,16 +792,11 @@ async fn two_handles_and_a_foreign_seal(env: Env) {
     env.done().await;
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn sqlite_two_handles_and_a_foreign_seal() {
-    two_handles_and_a_foreign_seal(Env::sqlite()).await;
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn postgres_two_handles_and_a_foreign_seal() {
-    let Some(env) = Env::postgres().await else { return };
-    two_handles_and_a_foreign_seal(env).await;
-}
+on_both_envs!(
+    sqlite_two_handles_and_a_foreign_seal,
+    postgres_two_handles_and_a_foreign_seal,
+    two_handles_and_a_foreign_seal
+);
 
 /// Appends through the known-head fast path (one statement: head and rows together), of one
 /// event and of batches larger than one SQLite statement holds, give the reference log.
@@ -839,13 +818,8 @@ async fn known_head_batches_of_every_size(env: Env) {
     env.done().await;
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn sqlite_known_head_batches_of_every_size() {
-    known_head_batches_of_every_size(Env::sqlite()).await;
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn postgres_known_head_batches_of_every_size() {
-    let Some(env) = Env::postgres().await else { return };
-    known_head_batches_of_every_size(env).await;
-}
+on_both_envs!(
+    sqlite_known_head_batches_of_every_size,
+    postgres_known_head_batches_of_every_size,
+    known_head_batches_of_every_size
+);
